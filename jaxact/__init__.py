@@ -1,0 +1,85 @@
+"""jaxact: activation functions for JAX with gradients you can trust.
+
+Every activation is jit-compiled, has a closed-form ``jax.custom_jvp`` rule, keeps
+its input's dtype (bfloat16/float16 computed in float32 and rounded once) and is
+registered with its metadata: ``jaxact.get``, ``jaxact.spec``, ``jaxact.table``.
+``import jaxact`` imports neither flax nor optax.
+"""
+from jaxact._registry import (
+    ActivationError,
+    ActivationSpec,
+    aliases,
+    derivative,
+    get,
+    names,
+    spec,
+)
+from jaxact.activations import (
+    celu,
+    elu,
+    gelu,
+    hard_sigmoid,
+    hard_silu,
+    hard_swish,
+    hard_tanh,
+    identity,
+    leaky_relu,
+    linear,
+    log_sigmoid,
+    mish,
+    relu,
+    relu6,
+    selu,
+    sigmoid,
+    silu,
+    soft_sign,
+    softplus,
+    sparse_plus,
+    sparse_sigmoid,
+    squareplus,
+    swish,
+    tanh,
+)
+from jaxact.softmax import glu, log_softmax, softmax, softmin
+from jaxact._table import table
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ActivationError",
+    "ActivationSpec",
+    "aliases",
+    "celu",
+    "derivative",
+    "elu",
+    "gelu",
+    "get",
+    "glu",
+    "hard_sigmoid",
+    "hard_silu",
+    "hard_swish",
+    "hard_tanh",
+    "identity",
+    "leaky_relu",
+    "linear",
+    "log_sigmoid",
+    "log_softmax",
+    "mish",
+    "names",
+    "relu",
+    "relu6",
+    "selu",
+    "sigmoid",
+    "silu",
+    "soft_sign",
+    "softmax",
+    "softmin",
+    "softplus",
+    "sparse_plus",
+    "sparse_sigmoid",
+    "spec",
+    "squareplus",
+    "swish",
+    "table",
+    "tanh",
+]

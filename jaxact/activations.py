@@ -1,0 +1,1188 @@
+"""Elementwise activations: jitted, closed-form custom_jvp rules, one registry entry each.
+
+Every function here
+
+* takes jax.nn's name, argument names and defaults (differences are noted),
+* computes bfloat16/float16 inputs in float32 and rounds once,
+* promotes integer and bool inputs to the default float dtype (jax.nn keeps
+  ints for relu, hard_tanh and identity; jaxact always returns floats),
+* has a derivative rule that stays accurate in the tails (no spurious 0, no
+  NaN) and near the zero crossings of the derivative, and that is itself
+  differentiable,
+* returns the limit for +-inf inputs (with a finite gradient) and NaN for NaN.
+
+Numbers quoted as "ULP" are measured against mpmath by the test suite.
+"""
+from __future__ import annotations
+
+import math
+import jax
+import jax.numpy as jnp
+
+from jaxact import _numerics as num
+from jaxact._coefficients import CONSTANTS, GELU_EXACT_SERIES
+from jaxact._registry import (
+    ActivationSpec,
+    Interval,
+    OutputRange,
+    Param,
+    check_bool,
+    check_real,
+    register,
+)
+from jaxact._rules import ElementwiseRule
+
+INF = math.inf
+
+
+def _validate(function: str, params: tuple[Param, ...], values: dict) -> None:
+    for p in params:
+        check_real(function, p, values[p.name])
+
+
+def _zeros(x):
+    return jnp.zeros_like(x)
+
+
+def _ones(x):
+    return jnp.ones_like(x)
+
+
+def _register_elementwise(name, rule, params=(), **metadata):
+    """Register an elementwise activation; its spec.derivative validates like the function."""
+
+    def derivative(x, **values):
+        unknown = set(values) - {p.name for p in params}
+        if unknown:
+            raise TypeError(f"derivative of {name}: unexpected argument(s) {sorted(unknown)}")
+        merged = {p.name: values.get(p.name, p.default) for p in params}
+        _validate(name, params, merged)
+        return rule.derivative(x, *merged.values())
+
+    derivative.__name__ = f"{name}_derivative"
+    derivative.__doc__ = f"d/dx {name}(x) from the closed form (same dtype policy as {name})."
+    return register(
+        ActivationSpec(
+            name=name,
+            kind="elementwise",
+            params=tuple(params),
+            derivative=derivative,
+            partials={p.name: partial for p, partial in zip(params, rule.partials)},
+            **metadata,
+        )
+    )
+
+
+# ============================================================================
+# identity
+# ============================================================================
+_IDENTITY = ElementwiseRule(lambda x: x, lambda x: num.nan_like(x, _ones(x)))
+
+
+def identity(x):
+    r"""Identity (linear) activation: the output layer of a regression model.
+
+    .. math:: f(x) = x, \qquad f'(x) = 1
+
+    Range (-inf, inf). Integer inputs are promoted to float (jax.nn returns them as they are).
+    """
+    return _IDENTITY.apply(x)
+
+
+linear = identity
+
+_register_elementwise(
+    "identity",
+    _IDENTITY,
+    function=identity,
+    aliases=("linear",),
+    output_range=OutputRange(-INF, INF, False, False),
+    zero_centred=True,
+    saturates=(),
+    dead_regions=(),
+    cost="lowest",
+    best_use="output layer for regression (unbounded targets)",
+    formula=r"x",
+    derivative_formula=r"1",
+    jax_nn="identity",
+)
+
+
+# ============================================================================
+# piecewise linear: relu, relu6, leaky_relu, hard_tanh, hard_sigmoid, hard_swish,
+# sparse_plus, sparse_sigmoid
+# ============================================================================
+def _step(cond, x, inside=1.0):
+    return num.nan_like(x, jnp.where(cond, jnp.asarray(inside, x.dtype), _zeros(x)))
+
+
+_RELU = ElementwiseRule(lambda x: jnp.maximum(x, 0), lambda x: _step(x > 0, x))
+
+
+def relu(x):
+    r"""Rectified linear unit.
+
+    .. math:: f(x) = \max(x, 0), \qquad f'(x) = [x > 0]
+
+    Range [0, inf). Convention: relu'(0) = 0 (as jax.nn). Units whose input stays
+    negative get a zero gradient and stop learning ("dying ReLU"); see
+    :mod:`jaxact.diagnostics`.
+    """
+    return _RELU.apply(x)
+
+
+_register_elementwise(
+    "relu",
+    _RELU,
+    function=relu,
+    aliases=(),
+    output_range=OutputRange(0.0, INF, True, False),
+    zero_centred=False,
+    saturates=("left",),
+    dead_regions=((-INF, 0.0),),
+    cost="lowest",
+    best_use="default hidden activation for deep feed-forward and convolutional networks",
+    formula=r"\max(x, 0)",
+    derivative_formula=r"\begin{cases}1 & x > 0\\ 0 & x \le 0\end{cases}",
+    jax_nn="relu",
+    kinks=(0.0,),
+)
+
+_RELU6 = ElementwiseRule(lambda x: jnp.clip(x, 0, 6), lambda x: _step((x > 0) & (x < 6), x))
+
+
+def relu6(x):
+    r"""ReLU capped at 6 (MobileNet).
+
+    .. math:: f(x) = \min(\max(x, 0), 6), \qquad f'(x) = [0 < x < 6]
+
+    Range [0, 6]. Convention: relu6'(0) = relu6'(6) = 0 (as jax.nn).
+    """
+    return _RELU6.apply(x)
+
+
+_register_elementwise(
+    "relu6",
+    _RELU6,
+    function=relu6,
+    aliases=(),
+    output_range=OutputRange(0.0, 6.0, True, True),
+    zero_centred=False,
+    saturates=("left", "right"),
+    dead_regions=((-INF, 0.0), (6.0, INF)),
+    cost="lowest",
+    best_use="mobile / quantised networks that want a bounded ReLU",
+    formula=r"\min(\max(x, 0), 6)",
+    derivative_formula=r"[0 < x < 6]",
+    jax_nn="relu6",
+    kinks=(0.0, 6.0),
+)
+
+_SLOPE = Param("negative_slope", 0.01, valid=Interval(), doc="slope for x < 0")
+_LEAKY_RELU = ElementwiseRule(
+    lambda x, slope: jnp.where(x >= 0, x, slope * x),
+    lambda x, slope: num.nan_like(x, jnp.where(x >= 0, _ones(x), slope)),
+    partials=(lambda x, slope: jnp.where(x >= 0, _zeros(x), x),),
+)
+
+
+def leaky_relu(x, negative_slope=0.01):
+    r"""Leaky ReLU: a small slope for negative inputs so units never die.
+
+    .. math:: f(x) = \begin{cases}x & x \ge 0\\ \alpha x & x < 0\end{cases}, \qquad
+              f'(x) = \begin{cases}1 & x \ge 0\\ \alpha & x < 0\end{cases}
+
+    Args:
+      x: input array.
+      negative_slope: alpha, any finite real (a scalar or an array broadcastable to x,
+        e.g. per-channel learnable slopes: the rule also gives d f / d alpha = min(x, 0)).
+
+    Range (-inf, inf) for alpha > 0. Convention: f'(0) = 1 (as jax.nn).
+    """
+    _validate("leaky_relu", (_SLOPE,), {"negative_slope": negative_slope})
+    return _LEAKY_RELU.apply(x, negative_slope)
+
+
+_register_elementwise(
+    "leaky_relu",
+    _LEAKY_RELU,
+    params=(_SLOPE,),
+    function=leaky_relu,
+    aliases=("lrelu",),
+    output_range=OutputRange(-INF, INF, False, False),
+    zero_centred=False,
+    saturates=(),
+    dead_regions=(),
+    cost="lowest",
+    best_use="hidden layers where ReLU units die (high learning rates, bad initialisation)",
+    formula=r"\begin{cases}x & x \ge 0\\ \alpha x & x < 0\end{cases}",
+    derivative_formula=r"\begin{cases}1 & x \ge 0\\ \alpha & x < 0\end{cases}",
+    jax_nn="leaky_relu",
+    test_params=({"negative_slope": 0.2},),
+    kinks=(0.0,),
+)
+
+_HARD_TANH = ElementwiseRule(lambda x: jnp.clip(x, -1, 1), lambda x: _step(jnp.abs(x) <= 1, x))
+
+
+def hard_tanh(x):
+    r"""Hard tanh: tanh's piecewise-linear stand-in.
+
+    .. math:: f(x) = \mathrm{clip}(x, -1, 1), \qquad f'(x) = [|x| \le 1]
+
+    Range [-1, 1]. Convention: f'(-1) = f'(1) = 1 (as jax.nn).
+    """
+    return _HARD_TANH.apply(x)
+
+
+_register_elementwise(
+    "hard_tanh",
+    _HARD_TANH,
+    function=hard_tanh,
+    aliases=("hardtanh",),
+    output_range=OutputRange(-1.0, 1.0, True, True),
+    zero_centred=True,
+    saturates=("left", "right"),
+    dead_regions=((-INF, -1.0), (1.0, INF)),
+    cost="lowest",
+    best_use="cheap bounded activation (embedded, quantised models)",
+    formula=r"\mathrm{clip}(x, -1, 1)",
+    derivative_formula=r"[|x| \le 1]",
+    jax_nn="hard_tanh",
+    kinks=(-1.0, 1.0),
+)
+
+
+def _hard_sigmoid_value(x):
+    return jnp.clip(x + 3, 0, 6) / 6
+
+
+_HARD_SIGMOID = ElementwiseRule(
+    _hard_sigmoid_value, lambda x: _step((x > -3) & (x < 3), x, 1.0 / 6.0)
+)
+
+
+def hard_sigmoid(x):
+    r"""Hard sigmoid (as in jax.nn and MobileNetV3): relu6(x + 3) / 6.
+
+    .. math:: f(x) = \frac{\mathrm{relu6}(x + 3)}{6}, \qquad f'(x) = \tfrac16 [-3 < x < 3]
+
+    Range [0, 1]. Convention: f'(-3) = f'(3) = 0 (as jax.nn). (torch's hardsigmoid
+    is the same function; Keras' older hard_sigmoid used 0.2 x + 0.5.)
+    """
+    return _HARD_SIGMOID.apply(x)
+
+
+_register_elementwise(
+    "hard_sigmoid",
+    _HARD_SIGMOID,
+    function=hard_sigmoid,
+    aliases=("hardsigmoid",),
+    output_range=OutputRange(0.0, 1.0, True, True),
+    zero_centred=False,
+    saturates=("left", "right"),
+    dead_regions=((-INF, -3.0), (3.0, INF)),
+    cost="lowest",
+    best_use="cheap gate (mobile networks, squeeze-and-excitation)",
+    formula=r"\frac{\mathrm{relu6}(x + 3)}{6}",
+    derivative_formula=r"\tfrac16\,[-3 < x < 3]",
+    jax_nn="hard_sigmoid",
+    kinks=(-3.0, 3.0),
+)
+
+
+def _hard_swish_value(x):
+    return jnp.where(x <= -3, _zeros(x), x * (jnp.clip(x + 3, 0, 6) / 6))
+
+
+def _hard_swish_prime(x):
+    inner = (2 * x + 3) / 6
+    return num.nan_like(x, jnp.where(x <= -3, _zeros(x), jnp.where(x >= 3, _ones(x), inner)))
+
+
+_HARD_SWISH = ElementwiseRule(_hard_swish_value, _hard_swish_prime)
+
+
+def hard_swish(x):
+    r"""Hard swish / hard SiLU (MobileNetV3): x * hard_sigmoid(x).
+
+    .. math:: f(x) = x\,\frac{\mathrm{relu6}(x+3)}{6}, \qquad
+              f'(x) = \begin{cases}0 & x \le -3\\ \frac{2x+3}{6} & -3 < x < 3\\ 1 & x \ge 3\end{cases}
+
+    Range [-0.375, inf). Convention: f'(-3) = 0, f'(3) = 1 (as jax.nn). f(-inf) = 0.
+    """
+    return _HARD_SWISH.apply(x)
+
+
+hard_silu = hard_swish
+
+_register_elementwise(
+    "hard_swish",
+    _HARD_SWISH,
+    function=hard_swish,
+    aliases=("hard_silu", "hardswish"),
+    output_range=OutputRange(-0.375, INF, True, False),
+    zero_centred=False,
+    saturates=("left",),
+    dead_regions=((-INF, -3.0),),
+    cost="lowest",
+    best_use="cheap swish for mobile networks",
+    formula=r"x\,\frac{\mathrm{relu6}(x+3)}{6}",
+    derivative_formula=r"\begin{cases}0 & x \le -3\\ \frac{2x+3}{6} & |x| < 3\\ 1 & x \ge 3\end{cases}",
+    jax_nn="hard_swish",
+    kinks=(-3.0, 3.0),
+)
+
+
+def _sparse_plus_value(x):
+    quadratic = (x + 1) * (x + 1) / 4
+    return jnp.where(x <= -1, _zeros(x), jnp.where(x >= 1, x, quadratic))
+
+
+def _sparse_plus_prime(x):
+    return num.nan_like(x, jnp.where(x <= -1, _zeros(x), jnp.where(x >= 1, _ones(x), (x + 1) / 2)))
+
+
+_SPARSE_PLUS = ElementwiseRule(_sparse_plus_value, _sparse_plus_prime)
+
+
+def sparse_plus(x):
+    r"""Sparse plus: a softplus that is exactly 0 for x <= -1 and exactly x for x >= 1.
+
+    .. math:: f(x) = \begin{cases}0 & x \le -1\\ \frac{(x+1)^2}{4} & -1 < x < 1\\ x & x \ge 1\end{cases},
+              \qquad f'(x) = \mathrm{sparse\_sigmoid}(x)
+
+    Range [0, inf). Convention: f'(-1) = 0, f'(1) = 1 (as jax.nn).
+    """
+    return _SPARSE_PLUS.apply(x)
+
+
+_register_elementwise(
+    "sparse_plus",
+    _SPARSE_PLUS,
+    function=sparse_plus,
+    aliases=(),
+    output_range=OutputRange(0.0, INF, True, False),
+    zero_centred=False,
+    saturates=("left",),
+    dead_regions=((-INF, -1.0),),
+    cost="lowest",
+    best_use="sparse outputs with a smooth transition (sparsemax-style models)",
+    formula=r"\begin{cases}0 & x \le -1\\ \frac{(x+1)^2}{4} & |x| < 1\\ x & x \ge 1\end{cases}",
+    derivative_formula=r"\begin{cases}0 & x \le -1\\ \frac{x+1}{2} & |x| < 1\\ 1 & x \ge 1\end{cases}",
+    jax_nn="sparse_plus",
+    kinks=(-1.0, 1.0),
+)
+
+
+def _sparse_sigmoid_prime(x):
+    ax = jnp.abs(x)
+    half = jnp.where(ax < 1, jnp.full_like(x, 0.5), _zeros(x))
+    return num.nan_like(x, jnp.where(ax == 1, jnp.full_like(x, 0.25), half))
+
+
+_SPARSE_SIGMOID = ElementwiseRule(lambda x: 0.5 * jnp.clip(x + 1, 0, 2), _sparse_sigmoid_prime)
+
+
+def sparse_sigmoid(x):
+    r"""Sparse sigmoid: the derivative of sparse_plus, exactly 0 or 1 outside (-1, 1).
+
+    .. math:: f(x) = \tfrac12\,\mathrm{clip}(x + 1, 0, 2), \qquad f'(x) = \tfrac12 [|x| < 1]
+
+    Range [0, 1]. Convention: f'(-1) = f'(1) = 0.25, the mean of the one-sided
+    derivatives (as jax.nn, whose clip splits ties).
+    """
+    return _SPARSE_SIGMOID.apply(x)
+
+
+_register_elementwise(
+    "sparse_sigmoid",
+    _SPARSE_SIGMOID,
+    function=sparse_sigmoid,
+    aliases=(),
+    output_range=OutputRange(0.0, 1.0, True, True),
+    zero_centred=False,
+    saturates=("left", "right"),
+    dead_regions=((-INF, -1.0), (1.0, INF)),
+    cost="lowest",
+    best_use="sparse gates and probabilities that can be exactly 0 or 1",
+    formula=r"\tfrac12\,\mathrm{clip}(x + 1, 0, 2)",
+    derivative_formula=r"\tfrac12\,[|x| < 1]",
+    jax_nn="sparse_sigmoid",
+    kinks=(-1.0, 1.0),
+)
+
+
+# ============================================================================
+# sigmoid, tanh, softplus, log_sigmoid, soft_sign, squareplus
+# ============================================================================
+_SIGMOID = ElementwiseRule(lambda x: num.sigmoid_pair(x)[0], num.sigmoid_product)
+
+
+def sigmoid(x):
+    r"""Logistic sigmoid.
+
+    .. math:: \sigma(x) = \frac{1}{1 + e^{-x}}, \qquad \sigma'(x) = \sigma(x)\,\sigma(-x)
+
+    Range (0, 1). Numerics: both sigma(x) and sigma'(x) come from e = exp(-|x|)
+    (1/(1+e) or e/(1+e), and e/(1+e)^2), never from 1 - sigma(x), which cancels:
+    jax.nn's gradient is exactly 0 for x > 16.6 in float32 where the true value
+    (9.4e-14 at x = 30) is a normal number.
+    """
+    return _SIGMOID.apply(x)
+
+
+_register_elementwise(
+    "sigmoid",
+    _SIGMOID,
+    function=sigmoid,
+    aliases=("logistic",),
+    output_range=OutputRange(0.0, 1.0, False, False),
+    zero_centred=False,
+    saturates=("left", "right"),
+    dead_regions=(),
+    cost="low",
+    best_use="output layer for binary and multi-label classification (prefer logits + BCE-with-logits)",
+    formula=r"\frac{1}{1 + e^{-x}}",
+    derivative_formula=r"\sigma(x)\,(1 - \sigma(x)) = \sigma(x)\,\sigma(-x)",
+    jax_nn="sigmoid",
+)
+
+_TANH = ElementwiseRule(num.tanh, lambda x: 4 * num.sigmoid_product(2 * x))
+
+
+def tanh(x):
+    r"""Hyperbolic tangent.
+
+    .. math:: \tanh(x) = \frac{e^{x} - e^{-x}}{e^{x} + e^{-x}}, \qquad
+              \tanh'(x) = 1 - \tanh^2(x) = \frac{4e}{(1 + e)^2},\ e = e^{-2|x|}
+
+    Range (-1, 1). Numerics: the derivative is computed from e = exp(-2|x|), not as
+    1 - tanh^2 (which is exactly 0 for |x| >= 9 in float32); the forward value uses
+    a short series for |x| < 0.55 and 1 - 2e/(1+e) beyond (XLA's own tanh is off
+    by up to 3.7 ULP in float32 and 6 in float64).
+    """
+    return _TANH.apply(x)
+
+
+_register_elementwise(
+    "tanh",
+    _TANH,
+    function=tanh,
+    aliases=(),
+    output_range=OutputRange(-1.0, 1.0, False, False),
+    zero_centred=True,
+    saturates=("left", "right"),
+    dead_regions=(),
+    cost="low",
+    best_use="recurrent networks and hidden layers that want zero-centred bounded outputs",
+    formula=r"\frac{e^{x} - e^{-x}}{e^{x} + e^{-x}}",
+    derivative_formula=r"1 - \tanh^2(x)",
+    jax_nn="tanh",
+)
+
+
+def _softplus_value(x):
+    return jnp.maximum(x, 0) + num.log1p_unit(jnp.exp(-jnp.abs(x)))
+
+
+_SOFTPLUS = ElementwiseRule(_softplus_value, lambda x: _SIGMOID.core(x))
+
+
+def softplus(x):
+    r"""Softplus, a smooth ReLU.
+
+    .. math:: f(x) = \log(1 + e^{x}) = \max(x, 0) + \log(1 + e^{-|x|}), \qquad f'(x) = \sigma(x)
+
+    Range (0, inf). Numerics: log1p of e^{-|x|} <= 1 by an atanh series, so
+    softplus(-100) = 3.7e-44 is not rounded to 0 in float64 and large x gives x.
+    """
+    return _SOFTPLUS.apply(x)
+
+
+_register_elementwise(
+    "softplus",
+    _SOFTPLUS,
+    function=softplus,
+    aliases=(),
+    output_range=OutputRange(0.0, INF, False, False),
+    zero_centred=False,
+    saturates=("left",),
+    dead_regions=(),
+    cost="medium",
+    best_use="positive outputs (variances, rates) and smooth ReLU substitutes",
+    formula=r"\log(1 + e^{x})",
+    derivative_formula=r"\sigma(x)",
+    jax_nn="softplus",
+)
+
+_LOG_SIGMOID = ElementwiseRule(lambda x: -_softplus_value(-x), lambda x: _SIGMOID.core(-x))
+
+
+def log_sigmoid(x):
+    r"""Log of the sigmoid, computed without forming sigma(x).
+
+    .. math:: f(x) = \log\sigma(x) = -\mathrm{softplus}(-x), \qquad f'(x) = \sigma(-x)
+
+    Range (-inf, 0).
+    """
+    return _LOG_SIGMOID.apply(x)
+
+
+_register_elementwise(
+    "log_sigmoid",
+    _LOG_SIGMOID,
+    function=log_sigmoid,
+    aliases=("logsigmoid",),
+    output_range=OutputRange(-INF, 0.0, False, False),
+    zero_centred=False,
+    saturates=("right",),
+    dead_regions=(),
+    cost="medium",
+    best_use="log-probabilities of binary events (stable BCE from logits)",
+    formula=r"-\log(1 + e^{-x})",
+    derivative_formula=r"\sigma(-x)",
+    jax_nn="log_sigmoid",
+)
+
+
+def _soft_sign_value(x):
+    return jnp.where(jnp.isinf(x), jnp.sign(x), x / (1 + jnp.abs(x)))
+
+
+def _soft_sign_prime(x):
+    r = 1 / (1 + jnp.abs(x))
+    return r * r
+
+
+_SOFT_SIGN = ElementwiseRule(_soft_sign_value, _soft_sign_prime)
+
+
+def soft_sign(x):
+    r"""Soft sign: a tanh-like curve with polynomial tails.
+
+    .. math:: f(x) = \frac{x}{1 + |x|}, \qquad f'(x) = \frac{1}{(1 + |x|)^2}
+
+    Range (-1, 1). Numerics: the derivative is formed as (1/(1+|x|))^2, not by
+    autodiff of the quotient (which subtracts nearly equal numbers for large |x|).
+    """
+    return _SOFT_SIGN.apply(x)
+
+
+_register_elementwise(
+    "soft_sign",
+    _SOFT_SIGN,
+    function=soft_sign,
+    aliases=("softsign",),
+    output_range=OutputRange(-1.0, 1.0, False, False),
+    zero_centred=True,
+    saturates=("left", "right"),
+    dead_regions=(),
+    cost="low",
+    best_use="bounded zero-centred activation that saturates more slowly than tanh",
+    formula=r"\frac{x}{1 + |x|}",
+    derivative_formula=r"\frac{1}{(1 + |x|)^2}",
+    jax_nn="soft_sign",
+)
+
+_B = Param("b", 4.0, valid=Interval(0.0, None, True), doc="curvature near 0 (b = 0 is relu)")
+
+
+def _squareplus_root(x, b):
+    """sqrt(x^2 + b) without overflow of x^2."""
+    ax = jnp.abs(x)
+    huge = ax > (1e150 if x.dtype == jnp.float64 else 1e18)
+    small_x = jnp.where(huge, _zeros(x), x)
+    big_x = jnp.where(huge, ax, _ones(x))
+    return jnp.where(huge, big_x * jnp.sqrt(1 + (b / big_x) / big_x), jnp.sqrt(small_x * small_x + b))
+
+
+def _squareplus_value(x, b):
+    r = _squareplus_root(x, b)
+    # for x < 0, (x + r)/2 cancels: use b / (2 (r - x)) = b / (2 (r + |x|)) instead
+    return jnp.where(x >= 0, x / 2 + r / 2, b / (2 * (r - x)))  # halves first: no overflow
+
+
+def _squareplus_prime(x, b):
+    r = _squareplus_root(x, b)
+    ratio = jnp.where(jnp.isinf(x), jnp.sign(x), x / jnp.where(r > 0, r, _ones(r)))
+    return jnp.where(x >= 0, (1 + ratio) / 2, (b / (2 * r)) / (r - x))
+
+
+_SQUAREPLUS = ElementwiseRule(
+    _squareplus_value, _squareplus_prime, partials=(lambda x, b: 1 / (4 * _squareplus_root(x, b)),)
+)
+
+
+def squareplus(x, b=4):
+    r"""Squareplus: an algebraic softplus (no exp, no log).
+
+    .. math:: f(x) = \frac{x + \sqrt{x^2 + b}}{2}, \qquad f'(x) = \frac12\Big(1 + \frac{x}{\sqrt{x^2 + b}}\Big)
+
+    Args:
+      x: input array.
+      b: curvature, a finite b >= 0 (b = 0 gives relu, with f'(0) = 1/2).
+
+    Range (0, inf) for b > 0. Numerics: for x < 0 both f and f' are written as
+    b / (2 (r + |x|)) and b / (2 r (r + |x|)) with r = sqrt(x^2 + b), which do not
+    cancel (jax.nn's value is 0 below about -2e3 in float32); x^2 never overflows.
+    """
+    _validate("squareplus", (_B,), {"b": b})
+    return _SQUAREPLUS.apply(x, b)
+
+
+_register_elementwise(
+    "squareplus",
+    _SQUAREPLUS,
+    params=(_B,),
+    function=squareplus,
+    aliases=(),
+    output_range=OutputRange(0.0, INF, False, False),
+    zero_centred=False,
+    saturates=("left",),
+    dead_regions=(),
+    cost="low",
+    best_use="softplus substitute that avoids exp/log (fast, no overflow)",
+    formula=r"\frac{x + \sqrt{x^2 + b}}{2}",
+    derivative_formula=r"\frac12\Big(1 + \frac{x}{\sqrt{x^2 + b}}\Big)",
+    jax_nn="squareplus",
+    test_params=({"b": 0.25},),
+)
+
+
+# ============================================================================
+# exponential linear units: elu, selu, celu
+# ============================================================================
+_ALPHA_ELU = Param("alpha", 1.0, valid=Interval(0.0, None, True), doc="negative saturation value")
+
+
+def _elu_value(x, alpha):
+    return jnp.where(x > 0, x, alpha * num.expm1(jnp.minimum(x, 0)))
+
+
+def _elu_prime(x, alpha):
+    return num.nan_like(x, jnp.where(x > 0, _ones(x), alpha * jnp.exp(jnp.minimum(x, 0))))
+
+
+_ELU = ElementwiseRule(
+    _elu_value,
+    _elu_prime,
+    partials=(lambda x, alpha: jnp.where(x > 0, _zeros(x), num.expm1(jnp.minimum(x, 0))),),
+)
+
+
+def elu(x, alpha=1.0):
+    r"""Exponential linear unit.
+
+    .. math:: f(x) = \begin{cases}x & x > 0\\ \alpha(e^{x} - 1) & x \le 0\end{cases}, \qquad
+              f'(x) = \begin{cases}1 & x > 0\\ \alpha e^{x} & x \le 0\end{cases}
+
+    Args:
+      x: input array.
+      alpha: negative saturation value, finite and >= 0 (jax.nn accepts any value;
+        a negative alpha makes f non-monotone and is rejected here). A traced or
+        learnable alpha gets the partial d f / d alpha = min(e^x - 1, 0).
+
+    Range (-alpha, inf). Convention: f'(0) = alpha (as jax.nn). Numerics: f' is
+    alpha * exp(x) on the negative side, not expm1(x) + alpha (which is exactly 0
+    below about -17 in float32); expm1 is a series near 0 (XLA's is off by 4 ULP).
+    """
+    _validate("elu", (_ALPHA_ELU,), {"alpha": alpha})
+    return _ELU.apply(x, alpha)
+
+
+_register_elementwise(
+    "elu",
+    _ELU,
+    params=(_ALPHA_ELU,),
+    function=elu,
+    aliases=(),
+    output_range=OutputRange(-1.0, INF, False, False),
+    zero_centred=False,
+    saturates=("left",),
+    dead_regions=(),
+    cost="low",
+    best_use="hidden layers: ReLU-like without dead units, mean activations closer to zero",
+    formula=r"\begin{cases}x & x > 0\\ \alpha(e^{x} - 1) & x \le 0\end{cases}",
+    derivative_formula=r"\begin{cases}1 & x > 0\\ \alpha e^{x} & x \le 0\end{cases}",
+    jax_nn="elu",
+    test_params=({"alpha": 0.5},),
+    kinks=(0.0,),
+)
+
+
+_SELU_SCALE_DW = CONSTANTS["selu_scale"]
+_SELU_SCALE_ALPHA_DW = CONSTANTS["selu_scale_alpha"]
+
+
+def _selu_value(x):
+    s_hi, s_lo = num.double_word(_SELU_SCALE_DW, x.dtype)
+    sa_hi, sa_lo = num.double_word(_SELU_SCALE_ALPHA_DW, x.dtype)
+    m = num.expm1(jnp.minimum(x, 0))
+    return jnp.where(x > 0, s_hi * x + s_lo * num.safe_finite(x), sa_hi * m + sa_lo * m)
+
+
+def _selu_prime(x):
+    s_hi, _ = num.double_word(_SELU_SCALE_DW, x.dtype)
+    sa_hi, sa_lo = num.double_word(_SELU_SCALE_ALPHA_DW, x.dtype)
+    e = jnp.exp(jnp.minimum(x, 0))
+    return num.nan_like(x, jnp.where(x > 0, jnp.broadcast_to(s_hi, x.shape), sa_hi * e + sa_lo * e))
+
+
+_SELU = ElementwiseRule(_selu_value, _selu_prime)
+
+
+def selu(x):
+    r"""Scaled ELU (self-normalising networks).
+
+    .. math:: f(x) = \lambda\begin{cases}x & x > 0\\ \alpha(e^{x} - 1) & x \le 0\end{cases},\qquad
+              f'(x) = \lambda\begin{cases}1 & x > 0\\ \alpha e^{x} & x \le 0\end{cases}
+
+    with alpha = 1.6732632423543772, lambda = 1.0507009873554805 (as jax.nn).
+    Range (-lambda alpha, inf) = (-1.7581, inf). Convention: f'(0) = lambda alpha.
+    Numerics: lambda alpha is applied as a double-word constant (one rounding, not two).
+    """
+    return _SELU.apply(x)
+
+
+_register_elementwise(
+    "selu",
+    _SELU,
+    function=selu,
+    aliases=(),
+    output_range=OutputRange(-_SELU_SCALE_ALPHA_DW[0], INF, False, False),
+    zero_centred=True,
+    saturates=("left",),
+    dead_regions=(),
+    cost="low",
+    best_use="deep fully-connected self-normalising networks (LeCun-normal init, alpha-dropout)",
+    formula=r"\lambda\begin{cases}x & x > 0\\ \alpha(e^{x} - 1) & x \le 0\end{cases}",
+    derivative_formula=r"\lambda\begin{cases}1 & x > 0\\ \alpha e^{x} & x \le 0\end{cases}",
+    jax_nn="selu",
+    kinks=(0.0,),
+)
+
+_ALPHA_CELU = Param("alpha", 1.0, valid=Interval(0.0, None, False), doc="scale, > 0")
+
+
+def _celu_alpha_partial(x, alpha):
+    u = jnp.minimum(x, 0) / alpha
+    return jnp.where(x > 0, _zeros(x), num.expm1(u) - num.safe_finite(u) * jnp.exp(u))
+
+
+def _celu_value(x, alpha):
+    u = jnp.minimum(x, 0) / alpha
+    # x / alpha may underflow to 0 (flushed) while x is normal: then f(x) = x to first order
+    negative = jnp.where(u == 0, jnp.minimum(x, 0), alpha * num.expm1(u))
+    return jnp.where(x > 0, x, negative)
+
+
+_CELU = ElementwiseRule(
+    _celu_value,
+    lambda x, alpha: num.nan_like(x, jnp.where(x > 0, _ones(x), jnp.exp(jnp.minimum(x, 0) / alpha))),
+    partials=(_celu_alpha_partial,),
+)
+
+
+def celu(x, alpha=1.0):
+    r"""Continuously differentiable ELU.
+
+    .. math:: f(x) = \max(x, 0) + \min\big(0, \alpha(e^{x/\alpha} - 1)\big), \qquad
+              f'(x) = \begin{cases}1 & x > 0\\ e^{x/\alpha} & x \le 0\end{cases}
+
+    Args:
+      x: input array.
+      alpha: a finite alpha > 0 (the formula divides by alpha).
+
+    Range (-alpha, inf). f' is continuous (f'(0) = 1).
+    """
+    _validate("celu", (_ALPHA_CELU,), {"alpha": alpha})
+    return _CELU.apply(x, alpha)
+
+
+_register_elementwise(
+    "celu",
+    _CELU,
+    params=(_ALPHA_CELU,),
+    function=celu,
+    aliases=(),
+    output_range=OutputRange(-1.0, INF, False, False),
+    zero_centred=False,
+    saturates=("left",),
+    dead_regions=(),
+    cost="low",
+    best_use="ELU with a derivative that is continuous for every alpha",
+    formula=r"\max(x, 0) + \min(0, \alpha(e^{x/\alpha} - 1))",
+    derivative_formula=r"\begin{cases}1 & x > 0\\ e^{x/\alpha} & x \le 0\end{cases}",
+    jax_nn="celu",
+    test_params=({"alpha": 2.0},),
+)
+
+
+# ============================================================================
+# swish / silu
+# ============================================================================
+_EXP_UNDERFLOW = 800.0  # exp(-800) is 0 in every float dtype
+
+
+def _silu_prime_dw(u_hi, u_lo):
+    """silu'(u) for u = u_hi + u_lo, with no cancellation anywhere.
+
+    u > 0:  sigma(u) + u sigma(u) sigma(-u)   (both terms positive).
+    u <= 0: sigma(u) sigma(-u) (1 + u + e^u); near the zero x0 of 1 + u + e^u it is
+            d + e^{x0} expm1(d) with d = u - x0 (both terms have the sign of d).
+    """
+    s, s_neg = num.sigmoid_pair(u_hi)
+    q = num.sigmoid_product(u_hi)
+    if u_lo is not None:
+        q = q + q * (s_neg - s) * u_lo  # q'(u) = q(u) (sigma(-u) - sigma(u))
+        s = s + q * u_lo
+    clamped = num.clamp(u_hi, -_EXP_UNDERFLOW, 0)
+    in_range = (u_hi <= 0) & (u_hi > -_EXP_UNDERFLOW)
+    d = num.root_offset("silu", clamped, None if u_lo is None else jnp.where(in_range, u_lo, 0))
+    c_hi, c_lo = num.root_constant("silu", "exp_x0", u_hi.dtype)
+    m = num.expm1(d)
+    g = d + (c_hi * m + c_lo * m)
+    positive = s + num.safe_finite(u_hi) * q
+    return jnp.where(u_hi <= 0, q * g, positive)
+
+
+def _product_dw(beta, x):
+    """beta * x as a double word (hi, lo); lo is 0 where the product is huge."""
+    limit = 1e30 if x.dtype == jnp.float32 else 1e290
+    safe = (jnp.abs(x) < limit) & (jnp.abs(beta) < limit)
+    hi, lo = num.two_prod(jnp.where(safe, beta, 0), jnp.where(safe, x, 0))
+    return jnp.where(safe, hi, beta * x), jnp.where(safe, lo, 0)
+
+
+def _silu_value(x):
+    return jnp.where(x == -INF, _zeros(x), x * num.sigmoid_pair(x)[0])
+
+
+_SILU = ElementwiseRule(_silu_value, lambda x: _silu_prime_dw(x, None))
+
+
+def silu(x):
+    r"""SiLU (swish with beta = 1): x * sigmoid(x).
+
+    .. math:: f(x) = x\,\sigma(x), \qquad f'(x) = \sigma(x)\,\big(1 + x\,\sigma(-x)\big)
+
+    Range [-0.2785, inf): the minimum is at the zero of f', x0 = -1.27846.
+    Numerics: near x0 the usual f' = sigma(x)(1 + x sigma(-x)) subtracts nearly equal
+    numbers and loses its sign; jaxact writes 1 + x sigma(-x) as
+    sigma(-x) (1 + x + e^x) and 1 + x + e^x as d + e^{x0} expm1(d), d = x - x0,
+    whose terms share a sign. f(-inf) = 0.
+    """
+    return _SILU.apply(x)
+
+
+_register_elementwise(
+    "silu",
+    _SILU,
+    function=silu,
+    aliases=(),
+    output_range=OutputRange(-0.2784645427610738, INF, True, False),
+    zero_centred=False,
+    saturates=("left",),
+    dead_regions=(),
+    cost="low",
+    best_use="hidden layers of deep networks and transformers (smooth, non-monotone, no dead units)",
+    formula=r"x\,\sigma(x)",
+    derivative_formula=r"\sigma(x)\,\big(1 + x\,\sigma(-x)\big)",
+    jax_nn="silu",
+)
+
+_BETA = Param("beta", 1.0, valid=Interval(0.0, None, False), doc="sharpness, > 0")
+
+
+def _swish_value(x, beta):
+    u_hi, u_lo = _product_dw(beta, x)
+    s, s_neg = num.sigmoid_pair(u_hi)
+    s = s + s * s_neg * u_lo  # sigma(u_hi + u_lo): rounding u = beta x would cost |u| ULP
+    return jnp.where(u_hi == -INF, _zeros(x), x * s)
+
+
+def _swish_prime(x, beta):
+    return _silu_prime_dw(*_product_dw(beta, x))
+
+
+def _swish_beta_partial(x, beta):
+    xs = num.safe_finite(x)
+    return xs * (xs * num.sigmoid_product(beta * x))
+
+
+_SWISH = ElementwiseRule(_swish_value, _swish_prime, partials=(_swish_beta_partial,))
+
+
+def swish(x, beta=1.0):
+    r"""Swish: x * sigmoid(beta x) (Ramachandran et al.); ``swish(x) == silu(x)``.
+
+    .. math:: f(x) = x\,\sigma(\beta x), \qquad
+              f'(x) = \sigma(\beta x) + \beta x\,\sigma(\beta x)\,\sigma(-\beta x) = \mathrm{silu}'(\beta x)
+
+    Args:
+      x: input array.
+      beta: a finite beta > 0 (jax.nn.swish has no beta; with the default it is
+        jax.nn.swish). A traced or learnable beta gets d f / d beta = x^2 sigma'(beta x).
+
+    Range [-0.2785 / beta, inf). Numerics: beta x is carried as a double word so the
+    tails and the zero of f' are not shifted by its rounding.
+    """
+    _validate("swish", (_BETA,), {"beta": beta})
+    return _SWISH.apply(x, beta)
+
+
+_register_elementwise(
+    "swish",
+    _SWISH,
+    params=(_BETA,),
+    function=swish,
+    aliases=(),
+    output_range=OutputRange(-0.2784645427610738, INF, True, False),
+    zero_centred=False,
+    saturates=("left",),
+    dead_regions=(),
+    cost="low",
+    best_use="SiLU with a tunable or learnable sharpness (Swish-beta)",
+    formula=r"x\,\sigma(\beta x)",
+    derivative_formula=r"\sigma(\beta x) + \beta x\,\sigma(\beta x)\,\sigma(-\beta x)",
+    jax_nn="swish",
+    test_params=({"beta": 1.702}, {"beta": 0.5}),
+)
+
+
+# ============================================================================
+# mish
+# ============================================================================
+def _tanh_softplus(x):
+    """(tanh(softplus(x)), 1 - tanh(softplus(x))) without cancellation.
+
+    x < 0:  n = e (e + 2), e = e^x; T = n / (n + 2)   (1 - T = 2 / (n + 2))
+    x >= 0: q = e^-x;  1 - T = 2 q^2 / ((1 + q)^2 + q^2)
+    """
+    e = jnp.exp(jnp.minimum(x, 0))
+    n = e * (e + 2)
+    q = jnp.exp(-jnp.maximum(x, 0))
+    one_minus_pos = 2 * q * q / ((1 + q) * (1 + q) + q * q)
+    t = jnp.where(x < 0, n / (n + 2), 1 - one_minus_pos)
+    one_minus = jnp.where(x < 0, 2 / (n + 2), one_minus_pos)
+    return t, one_minus
+
+
+def _mish_value(x):
+    t, _ = _tanh_softplus(x)
+    return jnp.where(x == -INF, _zeros(x), x * t)
+
+
+def _mish_prime(x):
+    """mish'(x) = T + x sigma(x) (1 - T^2), T = tanh(softplus(x)).
+
+    x > 0:  as written (every term positive).
+    x <= 0: e h(x) / (n + 2)^2 with h = e^3 + 4e^2 + (6 + 4x) e + 4 + 4x; around the
+            zero x0 of h, h = m P(m) + 4 d (1 + e) with d = x - x0, m = expm1(d),
+            P(m) = E^3 (3 + 3m + m^2) + 4E^2 (2 + m) + (6 + 4 x0) E, E = e^{x0}:
+            every term has the sign of d, so nothing cancels.
+    """
+    t, one_minus = _tanh_softplus(x)
+    s = num.sigmoid_pair(x)[0]
+    positive = t + num.safe_finite(x) * s * (one_minus * (1 + t))
+    xn = num.clamp(x, -_EXP_UNDERFLOW, 0)
+    e = jnp.exp(xn)
+    n = e * (e + 2)
+    d = num.root_offset("mish", xn)
+    m = num.expm1(d)
+    big_e, _ = num.root_constant("mish", "exp_x0", x.dtype)
+    six, _ = num.root_constant("mish", "six_plus_4x0", x.dtype)
+    p = big_e * (big_e * (big_e * (3 + m * (3 + m)) + 4 * (2 + m)) + six)
+    h = m * p + 4 * d * (1 + e)
+    return jnp.where(x <= 0, e * h / ((n + 2) * (n + 2)), positive)
+
+
+_MISH = ElementwiseRule(_mish_value, _mish_prime)
+
+
+def mish(x):
+    r"""Mish (Misra 2019): x * tanh(softplus(x)).
+
+    .. math:: f(x) = x \tanh(\mathrm{softplus}(x)), \qquad
+              f'(x) = \tanh(\mathrm{sp}(x)) + x\,\sigma(x)\,\mathrm{sech}^2(\mathrm{sp}(x))
+
+    Range [-0.3088, inf); f' crosses zero at x0 = -1.19243. Numerics: tanh(softplus)
+    is n/(n+2) with n = e^x (e^x + 2); for x <= 0 the derivative is an algebraic
+    form in e^x whose terms share a sign near x0 (see :func:`_mish_prime`).
+    """
+    return _MISH.apply(x)
+
+
+_register_elementwise(
+    "mish",
+    _MISH,
+    function=mish,
+    aliases=(),
+    output_range=OutputRange(-0.30884003, INF, True, False),
+    zero_centred=False,
+    saturates=("left",),
+    dead_regions=(),
+    cost="medium",
+    best_use="hidden layers of vision models (YOLOv4-style), smooth self-gated",
+    formula=r"x\,\tanh(\log(1 + e^{x}))",
+    derivative_formula=r"\tanh(\mathrm{sp}(x)) + x\,\sigma(x)\,\mathrm{sech}^2(\mathrm{sp}(x))",
+    jax_nn="mish",
+)
+
+
+# ============================================================================
+# gelu
+# ============================================================================
+_GELU_A = 0.044715
+_GELU_CLAMP = 30.0  # beyond |x| = 30 sigma(v) is exactly 0 or 1 in every dtype
+_TWO_K = CONSTANTS["two_sqrt_2_over_pi"]
+_GELU_A_DW = CONSTANTS["gelu_a"]
+
+
+def _gelu_tanh_argument(x):
+    """v = 2 sqrt(2/pi) (x + 0.044715 x^3) as a double word, for |x| <= 30.
+
+    1 + tanh(v/2) = 2 sigma(v); sigma(v) is as sensitive to v's rounding as |v|
+    (87 at x = -10), so v is carried with twice the working precision.
+    """
+    dtype = x.dtype
+    a_hi, a_lo = num.double_word(_GELU_A_DW, dtype)
+    c_hi, c_lo = num.double_word(_TWO_K, dtype)
+    x2_hi, x2_lo = num.two_prod(x, x)
+    t_hi, t_lo = num.two_prod(a_hi, x2_hi)
+    t_lo = t_lo + (a_hi * x2_lo + a_lo * x2_hi)
+    p_hi, p_lo = num.two_sum(jnp.ones_like(x), t_hi)
+    p_lo = p_lo + t_lo
+    q_hi, q_lo = num.two_prod(x, p_hi)
+    q_lo = q_lo + x * p_lo
+    v_hi, v_lo = num.two_prod(c_hi, q_hi)
+    return v_hi, v_lo + (c_hi * q_lo + c_lo * q_hi)
+
+
+def _gelu_tanh_value(x):
+    xc = jnp.clip(x, -_GELU_CLAMP, _GELU_CLAMP)
+    v_hi, v_lo = _gelu_tanh_argument(xc)
+    s, s_neg = num.sigmoid_pair(v_hi)
+    s = s + s * s_neg * v_lo
+    return jnp.where(x < -_GELU_CLAMP, _zeros(x), x * s)
+
+
+def _gelu_tanh_prime(x):
+    """f'(x) = sigma(v) + x v' sigma(v) sigma(-v),  v' = 2 sqrt(2/pi) (1 + 3a x^2).
+
+    x > 0: as written. x <= 0: sigma(v) sigma(-v) G with G = 1 + e^v + x v', and near the
+    zero x0 of G, G = E expm1(v - v0) + (x v' - x0 v0') where, with d = x - x0 and
+    Q = x^2 + x x0 + x0^2 > 0, v - v0 = c d (1 + a Q) and x v' - x0 v0' = c d (1 + 3a Q):
+    both terms have the sign of d.
+    """
+    dtype = x.dtype
+    xc = num.clamp(x, -_GELU_CLAMP, _GELU_CLAMP)
+    v_hi, v_lo = _gelu_tanh_argument(xc)
+    s, s_neg = num.sigmoid_pair(v_hi)
+    q = num.sigmoid_product(v_hi)
+    q = q + q * (s_neg - s) * v_lo
+    s = s + q * v_lo
+    c_hi, c_lo = num.double_word(_TWO_K, dtype)
+    c = c_hi + c_lo
+    dv = c * (1 + 3 * _GELU_A * xc * xc)
+    positive = s + xc * dv * q
+    xn = num.clamp(xc, high=0)
+    d = num.root_offset("gelu_tanh", xn)
+    x0, _ = num.root_constant("gelu_tanh", "x0", dtype)
+    big_e, _ = num.root_constant("gelu_tanh", "exp_v0", dtype)
+    big_q = xn * xn + xn * x0 + x0 * x0
+    cd = c * d
+    g = big_e * num.expm1(cd * (1 + _GELU_A * big_q)) + cd * (1 + 3 * _GELU_A * big_q)
+    negative = jnp.where(x < -_GELU_CLAMP, _zeros(x), q * g)
+    return jnp.where(x <= 0, negative, positive)
+
+
+def _normal_pdf(x):
+    """phi(x) = exp(-x^2/2) / sqrt(2 pi), with x^2 carried as a double word."""
+    xc = jnp.clip(x, -1e4, 1e4)
+    x2_hi, x2_lo = num.two_prod(xc, xc)
+    e = jnp.exp(-x2_hi / 2)
+    c_hi, c_lo = num.double_word(CONSTANTS["inv_sqrt_2pi"], x.dtype)
+    e = e - e * (x2_lo / 2)
+    return c_hi * e + c_lo * e
+
+
+def _normal_cdf(x):
+    """Phi(x) = erfc(-x / sqrt 2) / 2, with -x/sqrt 2 carried as a double word."""
+    r_hi, r_lo = num.double_word(CONSTANTS["sqrt_half"], x.dtype)
+    xc = jnp.clip(x, -1e4, 1e4)
+    z_hi, z_lo = num.two_prod(xc, r_hi)
+    z_lo = z_lo + xc * r_lo
+    return 0.5 * jax.scipy.special.erfc(-z_hi) + _normal_pdf(xc) * (z_lo * math.sqrt(2.0))
+
+
+_GELU_EXACT_WINDOW = (-1.6, -0.5)  # outside, Phi + x phi cancels by less than a factor 1.5
+
+
+def _gelu_exact_value(x):
+    return jnp.where(x == -INF, _zeros(x), x * _normal_cdf(x))
+
+
+def _gelu_exact_prime(x):
+    """f'(x) = Phi(x) + x phi(x); a Taylor series around its zero x0 on [-1.6, -0.5]."""
+    closed = _normal_cdf(x) + num.safe_finite(x) * _normal_pdf(x)
+    inside = (x > _GELU_EXACT_WINDOW[0]) & (x < _GELU_EXACT_WINDOW[1])
+    d = num.root_offset("gelu_exact", jnp.where(inside, x, jnp.full_like(x, -0.75)))
+    series = d * num.horner(d, GELU_EXACT_SERIES[: num.terms(x, 16, 30)])
+    return jnp.where(inside, series, closed)
+
+
+_GELU_TANH = ElementwiseRule(_gelu_tanh_value, _gelu_tanh_prime)
+_GELU_EXACT = ElementwiseRule(_gelu_exact_value, _gelu_exact_prime)
+_APPROXIMATE = Param("approximate", True, kind="bool", doc="tanh approximation (True) or exact erf (False)")
+
+
+def gelu(x, approximate=True):
+    r"""Gaussian error linear unit.
+
+    .. math:: \text{exact: } f(x) = x\,\Phi(x),\quad f'(x) = \Phi(x) + x\,\varphi(x)
+
+    .. math:: \text{tanh: } f(x) = \tfrac{x}{2}\big(1 + \tanh(\sqrt{2/\pi}(x + 0.044715x^3))\big)
+              = x\,\sigma(v),\ v = 2\sqrt{2/\pi}(x + 0.044715x^3)
+
+    Args:
+      x: input array.
+      approximate: True (default, as jax.nn) for the tanh form, False for the erf form;
+        a static Python bool.
+
+    Range [-0.17, inf); f' crosses zero near x0 = -0.752. Numerics (tanh form): written
+    as x sigma(v) so the left tail is not 1 + tanh = 0 (jax.nn gives -0 below about -5
+    and NaN gradients for huge |x|); v is a double word; f' has a cancellation-free form
+    near x0 (see :func:`_gelu_tanh_prime`). Exact form: f' near x0 is a Taylor series.
+    The exact form's left tail is limited by XLA's erfc (tests state the bound).
+    """
+    check_bool("gelu", "approximate", approximate)
+    return (_GELU_TANH if approximate else _GELU_EXACT).apply(x)
+
+
+def _gelu_derivative(x, approximate=True):
+    check_bool("gelu", "approximate", approximate)
+    return (_GELU_TANH if approximate else _GELU_EXACT).derivative(x)
+
+
+_gelu_spec = register(
+    ActivationSpec(
+        name="gelu",
+        function=gelu,
+        kind="elementwise",
+        params=(_APPROXIMATE,),
+        aliases=(),
+        output_range=OutputRange(-0.17004, INF, True, False),
+        zero_centred=False,
+        saturates=("left",),
+        dead_regions=(),
+        cost="medium",
+        best_use="transformers (BERT, GPT) and other modern deep networks",
+        formula=r"x\,\Phi(x) \approx \tfrac{x}{2}\big(1 + \tanh(\sqrt{2/\pi}(x + 0.044715x^3))\big)",
+        derivative_formula=r"\Phi(x) + x\,\varphi(x)",
+        derivative=_gelu_derivative,
+        jax_nn="gelu",
+        test_params=({"approximate": False},),
+    )
+)
