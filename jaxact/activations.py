@@ -1019,7 +1019,7 @@ _register_elementwise(
     _MISH,
     function=mish,
     aliases=(),
-    output_range=OutputRange(-0.30884003, INF, True, False),
+    output_range=OutputRange(-0.3088434130172504, INF, True, False),
     zero_centred=False,
     saturates=("left",),
     dead_regions=(),
@@ -1173,7 +1173,7 @@ _gelu_spec = register(
         kind="elementwise",
         params=(_APPROXIMATE,),
         aliases=(),
-        output_range=OutputRange(-0.17004, INF, True, False),
+        output_range=OutputRange(-0.17004075057125405, INF, True, False),  # tanh form; erf form: -0.16997
         zero_centred=False,
         saturates=("left",),
         dead_regions=(),

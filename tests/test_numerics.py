@@ -1,0 +1,76 @@
+"""The building blocks in jaxact._numerics, against mpmath and exact arithmetic.
+
+They are tested under jit, where XLA may rewrite arithmetic (constant folding,
+fused multiply-add contraction): the error-free transformations must stay exact.
+"""
+import jax
+import jax.numpy as jnp
+import mpmath as mp
+import numpy as np
+import pytest
+
+from jaxact import _numerics as num
+from ulp import mp_double_word, ulp_error
+
+RNG = np.random.default_rng(7)
+
+
+def _exact_sum(a, b):
+    return [mp.mpf(float(u)) + mp.mpf(float(v)) for u, v in zip(a, b)]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_two_sum_is_exact_under_jit_also_with_a_constant_operand(dtype):
+    a = RNG.standard_normal(2000).astype(dtype)
+    b = (RNG.standard_normal(2000) * 10.0 ** RNG.integers(-6, 6, 2000)).astype(dtype)
+    for f, left in ((lambda a, b: num.two_sum(a, b), a), (lambda a, b: num.two_sum(jnp.ones_like(b), b), np.ones_like(a))):
+        s, e = jax.jit(f)(a, b)
+        with mp.workdps(60):
+            got = [mp.mpf(float(u)) + mp.mpf(float(v)) for u, v in zip(np.asarray(s), np.asarray(e))]
+            assert got == _exact_sum(left, b)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_two_prod_is_exact_under_jit(dtype):
+    a = (RNG.standard_normal(2000) * 30).astype(dtype)
+    b = (RNG.standard_normal(2000) * 30).astype(dtype)
+    # the product also feeds an addition, which XLA would like to contract into an FMA
+    p, e = jax.jit(lambda a, b: num.two_prod(a, b))(a, b)
+    with mp.workdps(60):
+        for u, v, pp, ee in zip(a, b, np.asarray(p), np.asarray(e)):
+            assert mp.mpf(float(pp)) + mp.mpf(float(ee)) == mp.mpf(float(u)) * mp.mpf(float(v))
+
+
+def test_double_word_constants_survive_constant_folding():
+    def offset(x):
+        hi, lo = num.double_word((0.1, 5.551115123125783e-18), jnp.float32)
+        return (x - hi) - lo
+
+    d = jax.jit(offset)(jnp.float32(0.1))
+    assert float(d) != 0.0  # folding (x - hi) - lo into x - (hi + lo) would give 0
+
+
+CASES = [
+    ("expm1", num.expm1, mp.expm1, np.concatenate([RNG.uniform(-40, 1.3, 3000), -np.logspace(-30, 1, 500), np.logspace(-30, 0.1, 500)])),
+    ("log1p on [0, 1]", num.log1p_unit, mp.log1p, np.concatenate([RNG.uniform(0, 1, 3000), np.logspace(-37, 0, 500)])),
+    ("tanh", num.tanh, mp.tanh, np.concatenate([RNG.uniform(-12, 12, 3000), np.logspace(-30, 1.5, 300), -np.logspace(-30, 1.5, 300)])),
+    ("sigmoid", lambda x: num.sigmoid_pair(x)[0], lambda x: 1 / (1 + mp.exp(-x)), RNG.uniform(-80, 80, 3000)),
+    ("sigmoid'", num.sigmoid_product, lambda x: mp.exp(-abs(x)) / (1 + mp.exp(-abs(x))) ** 2, RNG.uniform(-80, 80, 3000)),
+]
+BOUNDS = {"expm1": 1.5, "log1p on [0, 1]": 2.0, "tanh": 1.5, "sigmoid": 2.0, "sigmoid'": 3.0}
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("name,fn,ref,xs", CASES, ids=[c[0] for c in CASES])
+def test_building_blocks_are_accurate(name, fn, ref, xs, dtype):
+    x = xs.astype(dtype)
+    got = np.asarray(jax.jit(fn)(jnp.asarray(x)))
+    with mp.workdps(50):
+        hi, lo = mp_double_word([ref(mp.mpf(float(v))) for v in x])
+    err = ulp_error(got, hi, lo, dtype)
+    assert err.max() <= BOUNDS[name], f"{name} {dtype.__name__}: {err.max():.2f} ULP at x={x[np.argmax(err)]!r}"
+
+
+def test_clamp_passes_the_gradient_at_its_bounds():
+    g = jax.grad(lambda x: num.clamp(x, -1.0, 0.0))
+    assert float(g(0.0)) == 1.0 and float(g(-1.0)) == 1.0 and float(g(0.5)) == 0.0
