@@ -48,6 +48,7 @@ so the same command runs unchanged on CPU, GPU or TPU.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import platform
 import shlex
@@ -168,10 +169,15 @@ def program_and_args(f: Callable, mode: str, x: jax.Array) -> tuple[Callable, tu
 # timing
 # ----------------------------------------------------------------------------
 def time_call(program: Callable, args: tuple) -> float:
-    """Wall-clock seconds for one call, including ``block_until_ready`` on the result."""
+    """Wall-clock seconds for one call, including ``block_until_ready`` on the result.
+
+    The result is freed only after the clock stops, so deallocating it is not timed.
+    """
     start = time.perf_counter()
-    jax.block_until_ready(program(*args))
-    return time.perf_counter() - start
+    out = jax.block_until_ready(program(*args))
+    elapsed = time.perf_counter() - start
+    del out
+    return elapsed
 
 
 def warm_up(program: Callable, args: tuple) -> None:
@@ -186,18 +192,26 @@ def interleaved_times(
     """Per-round times (seconds) of both programs, called alternately.
 
     Round ``i`` times ``ours`` then ``theirs`` for even ``i`` and the reverse
-    for odd ``i``; the two lists stay aligned by round for paired ratios.
+    for odd ``i``; the two lists stay aligned by round for paired ratios.  The
+    garbage collector is paused meanwhile (as ``timeit`` does) so that a
+    collection does not land inside one candidate's call.
     """
     t_ours, t_theirs = [], []
-    for i in range(repeats):
-        if i % 2 == 0:
-            a = time_call(ours, args)
-            b = time_call(theirs, args)
-        else:
-            b = time_call(theirs, args)
-            a = time_call(ours, args)
-        t_ours.append(a)
-        t_theirs.append(b)
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        for i in range(repeats):
+            if i % 2 == 0:
+                a = time_call(ours, args)
+                b = time_call(theirs, args)
+            else:
+                b = time_call(theirs, args)
+                a = time_call(ours, args)
+            t_ours.append(a)
+            t_theirs.append(b)
+    finally:
+        if gc_was_enabled:
+            gc.enable()
     return t_ours, t_theirs
 
 

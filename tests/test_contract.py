@@ -52,11 +52,12 @@ def _state(names, params_sets, dtypes, what, lo, hi, ulp):
 
 _BOTH = ("float32", "float64")
 _SWISH_BETAS = ((), (("beta", 0.5),), (("beta", 1.702),))
-# x * sigmoid(x): exp's own error (up to 0.9 ULP) plus three roundings.
-_state(["silu"], [()], ["float32"], "value", -np.inf, 0.0, 2.5)
-_state(["swish"], _SWISH_BETAS, ["float32"], "value", -np.inf, 0.0, 2.5)
-_state(["silu"], [()], ["float64"], "value", -np.inf, 0.0, 3.0)
-_state(["swish"], _SWISH_BETAS, ["float64"], "value", -np.inf, 0.0, 3.0)
+# x * sigmoid(x): exp's own error (up to 0.9 ULP), a reciprocal and three roundings.
+_state(["silu"], [()], _BOTH, "value", -np.inf, 0.0, 3.0)
+_state(["swish"], _SWISH_BETAS, _BOTH, "value", -np.inf, np.inf, 3.0)
+# log1p(e^-|x|): exp's error passes through log1p almost unchanged in the tail.
+_state(["softplus"], [()], _BOTH, "value", -np.inf, 0.0, 2.5)
+_state(["log_sigmoid"], [()], _BOTH, "value", 0.0, np.inf, 2.5)
 # x * n / (n + 2), n = e^x (e^x + 2): exp's error plus four roundings.
 _state(["mish"], [()], _BOTH, "value", -np.inf, 0.5, 3.5)
 _state(["mish"], [()], ["float64"], "derivative", -np.inf, -5.0, 5.0)
@@ -65,7 +66,8 @@ _state(["hard_swish"], [()], ["float64"], "value", 0.0, 3.0, 2.5)
 # b / (2 (r + |x|)) with r = sqrt(x^2 + b) rounded, near x = 0.
 _state(["squareplus"], [()], ["float32"], "value", -1.0, 0.0, 3.0)
 # x * sigma(v) with v a double word: sigma's error plus the product.
-_state(["gelu"], [()], _BOTH, "value", -np.inf, 0.0, 3.0)
+_state(["gelu"], [()], _BOTH, "value", -np.inf, np.inf, 3.0)
+_state(["gelu"], [()], ["float64"], "derivative", -np.inf, -6.0, 5.0)
 _state(["gelu"], [()], ["float32"], "derivative", -1.0, -0.5, 5.0)
 # The erf form rests on XLA's erfc, which is off by up to 60 ULP (float32) and
 # about 230 ULP (float64) in the left tail; jaxact has no erfc of its own yet.

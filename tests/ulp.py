@@ -29,7 +29,9 @@ def spacing(ref: np.ndarray, dtype) -> np.ndarray:
     mag = np.minimum(np.abs(np.asarray(ref, np.float64)), float(info.max))
     mag = np.where(np.isnan(mag), 0.0, mag).astype(dtype)
     if dtype in (np.float32, np.float64):
-        sp = np.spacing(mag).astype(np.float64)
+        with np.errstate(over="ignore"):  # spacing(max) overflows: the fallback below handles it
+            sp = np.spacing(mag).astype(np.float64)
+        sp = np.where(np.isfinite(sp), sp, np.spacing(np.nextafter(mag, 0)).astype(np.float64))
     else:  # 16-bit types: the next bit pattern up, minus the value
         up = (mag.view(np.uint16) + np.uint16(1)).view(dtype)
         sp = up.astype(np.float64) - mag.astype(np.float64)
@@ -56,8 +58,9 @@ def ulp_error(got, ref_hi, ref_lo, dtype) -> np.ndarray:
     got = np.asarray(got).astype(np.float64)
     info = finfo(dtype)
     tiny = float(info.tiny)
-    diff = np.abs((got - ref_hi) - ref_lo)
-    err = diff / spacing(ref_hi, dtype)
+    with np.errstate(invalid="ignore", over="ignore"):  # inf - inf: handled below
+        diff = np.abs((got - ref_hi) - ref_lo)
+        err = diff / spacing(ref_hi, dtype)
     rounded = ref_hi.astype(dtype).astype(np.float64)
     overflow = np.isinf(rounded) & np.isfinite(ref_hi)
     exact_inf = np.isinf(ref_hi)
