@@ -26,10 +26,15 @@ _LOW_PRECISION = (jnp.bfloat16, jnp.float16)
 # dtypes
 # ----------------------------------------------------------------------------
 def promote_input(x):
-    """Return ``x`` as an inexact array; integers and bools become the default float."""
+    """Return ``x`` as an inexact array, promoting integers and bools as jax.nn does.
+
+    (jax's promote_args_inexact: up to 32-bit integers and bools -> float32,
+    64-bit integers -> the default float, float64 when x64 is on.)
+    """
     x = jnp.asarray(x)
     if not jnp.issubdtype(x.dtype, jnp.inexact):
-        x = x.astype(jnp.result_type(float))
+        wide = x.dtype.itemsize >= 8
+        x = x.astype(jnp.result_type(float) if wide else jnp.float32)
     if jnp.issubdtype(x.dtype, jnp.complexfloating):
         raise TypeError(f"x: complex dtype {x.dtype} is not supported; pass a real floating array")
     return x

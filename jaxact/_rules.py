@@ -52,7 +52,7 @@ class ElementwiseRule:
         y = self.core(x, *params)
         terms = []
         if not isinstance(tx, SymbolicZero):
-            terms.append(self.prime(x, *params) * tx)
+            terms.append(self.prime(jax.lax.optimization_barrier(x), *params) * tx)
         for partial_fn, t in zip(self.partials, tparams):
             if not isinstance(t, SymbolicZero):
                 terms.append(partial_fn(x, *params) * t)

@@ -4,8 +4,10 @@ Every function here
 
 * takes jax.nn's name, argument names and defaults (differences are noted),
 * computes bfloat16/float16 inputs in float32 and rounds once,
-* promotes integer and bool inputs to the default float dtype (jax.nn keeps
-  ints for relu, hard_tanh and identity; jaxact always returns floats),
+* promotes integer and bool inputs to float as jax's promote_args_inexact does
+  (int32 -> float32, int64 -> the default float); jax.nn keeps ints for relu,
+  hard_tanh and identity and refuses them for sigmoid and silu, jaxact always
+  returns floats,
 * has a derivative rule that stays accurate in the tails (no spurious 0, no
   NaN) and near the zero crossings of the derivative, and that is itself
   differentiable,

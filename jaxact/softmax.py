@@ -20,7 +20,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.custom_derivatives import SymbolicZero
 
-from jaxact._numerics import compute_dtype, promote_input
+from jaxact._numerics import compute_dtype, promote_input, two_sum
 from jaxact._registry import (
     ActivationError,
     ActivationSpec,
@@ -78,10 +78,14 @@ def _shifted(x, axes, mask):
     m = jnp.max(xm, axis=axes, keepdims=True)
     inf_row = m == INF
     shift = jnp.where(jnp.isfinite(m), m, jnp.zeros_like(m))
-    shifted = xm - shift
-    e = jnp.where(inf_row, (xm == INF).astype(x.dtype), jnp.exp(jnp.where(inf_row, 0, shifted)))
+    # x - max rounds, and exp turns that rounding into |x - max| ULPs of error:
+    # carry the difference as a double word, exp(hi + lo) = exp(hi) (1 + lo).
+    shifted, lo = two_sum(xm, -shift)
+    lo = jnp.where(jnp.isfinite(shifted), lo, jnp.zeros_like(lo))
+    safe = jnp.where(inf_row, jnp.zeros_like(shifted), shifted)
+    e = jnp.where(inf_row, (xm == INF).astype(x.dtype), jnp.exp(safe) * (1 + lo))
     total = jnp.sum(e, axis=axes, keepdims=True)
-    return shifted, e, total, inf_row
+    return shifted + lo, e, total, inf_row
 
 
 def _softmax_value(x, axes, mask):

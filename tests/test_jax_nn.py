@@ -122,9 +122,11 @@ def test_bfloat16_softmax_over_1000_logits():
 
 
 def test_integer_inputs_become_floats_where_jax_nn_keeps_ints_or_fails():
-    ints = jnp.array([1, -2])
+    ints = jnp.array([1, -2], jnp.int32)
     assert jax.nn.relu(ints).dtype == ints.dtype  # jax.nn keeps int
     with pytest.raises(TypeError):
         jax.nn.sigmoid(ints)  # jax.nn refuses
     for name in ("relu", "hard_tanh", "identity", "sigmoid", "silu"):
-        assert jaxact.get(name)(ints).dtype == jnp.result_type(float)
+        assert jaxact.get(name)(ints).dtype == jnp.float32  # as jax.nn.softplus promotes int32
+        assert jaxact.get(name)(ints.astype(jnp.int64)).dtype == jnp.result_type(float)
+        assert jaxact.get(name)(ints.astype(jnp.int32)).dtype == jax.nn.softplus(ints.astype(jnp.int32)).dtype
