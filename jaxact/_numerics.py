@@ -148,17 +148,20 @@ def _expm1_coefficients(n: int):
     return tuple(1.0 / math.factorial(k + 2) for k in range(n))
 
 
-def expm1(x):
+def expm1(x, exp_x=None):
     """expm1(x) to about 1 ULP for x <= 1.3 (about 2.3 ULP above).
 
     A Taylor series on (-0.7, 1.3], where exp(x) - 1 would cancel; exp(x) - 1
-    elsewhere (below -0.7 it loses less than half a bit).
+    elsewhere (below -0.7 it loses less than half a bit).  A caller that already
+    has exp(x) (as a product of exps it computed anyway) passes it as ``exp_x``,
+    which saves the second exp (about a third of a kernel's time on CPU).
     """
     near = (x > -0.7) & (x <= 1.3)
     xs = jnp.where(near, x, jnp.zeros_like(x))
     series = xs + xs * (xs * horner(xs, _expm1_coefficients(terms(x, 12, 20))))
-    xf = jnp.where(near, jnp.full_like(x, -1.0), x)
-    return jnp.where(near, series, jnp.exp(xf) - 1)
+    if exp_x is None:
+        exp_x = jnp.exp(jnp.where(near, jnp.full_like(x, -1.0), x))
+    return jnp.where(near, series, exp_x - 1)
 
 
 def log1p_unit(y):

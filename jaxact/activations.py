@@ -843,7 +843,8 @@ def _silu_prime_dw(u_hi, u_lo):
     in_range = (u_hi <= 0) & (u_hi > -_EXP_UNDERFLOW)
     d = num.root_offset("silu", clamped, None if u_lo is None else jnp.where(in_range, u_lo, 0))
     c_hi, c_lo = num.root_constant("silu", "exp_x0", u_hi.dtype)
-    m = num.expm1(d)
+    # e^d = e^u / e^{x0}, and e^u = e^{-|u|} is the exp sigmoid_pair already took
+    m = num.expm1(d, exp_x=jnp.exp(-jnp.abs(u_hi)) / c_hi)
     g = d + (c_hi * m + c_lo * m)
     positive = s + num.safe_finite(u_hi) * q
     return jnp.where(u_hi <= 0, q * g, positive)
@@ -992,8 +993,8 @@ def _mish_prime(x):
     e = jnp.exp(xn)
     n = e * (e + 2)
     d = num.root_offset("mish", xn)
-    m = num.expm1(d)
     big_e, _ = num.root_constant("mish", "exp_x0", x.dtype)
+    m = num.expm1(d, exp_x=e / big_e)  # e^d = e^x / e^{x0}: no second exp
     six, _ = num.root_constant("mish", "six_plus_4x0", x.dtype)
     p = big_e * (big_e * (big_e * (3 + m * (3 + m)) + 4 * (2 + m)) + six)
     h = m * p + 4 * d * (1 + e)
@@ -1095,7 +1096,9 @@ def _gelu_tanh_prime(x):
     big_e, _ = num.root_constant("gelu_tanh", "exp_v0", dtype)
     big_q = xn * xn + xn * x0 + x0 * x0
     cd = c * d
-    g = big_e * num.expm1(cd * (1 + _GELU_A * big_q)) + cd * (1 + 3 * _GELU_A * big_q)
+    # e^(v - v0) = e^v / E, and e^v = e^{-|v|} (x <= 0) is the exp sigmoid_pair already took
+    exp_dv = jnp.exp(-jnp.abs(v_hi)) * (1 + v_lo) / big_e
+    g = big_e * num.expm1(cd * (1 + _GELU_A * big_q), exp_x=exp_dv) + cd * (1 + 3 * _GELU_A * big_q)
     negative = jnp.where(x < -_GELU_CLAMP, _zeros(x), q * g)
     return jnp.where(x <= 0, negative, positive)
 
