@@ -92,8 +92,16 @@ def rounded(p):
 
 
 def _split(a):
-    factor = 134217729.0 if a.dtype == jnp.float64 else 4097.0  # 2**27 + 1, 2**12 + 1
-    c = rounded(factor * a)
+    """(hi, lo) with a == hi + lo exactly and hi, lo short enough that their products are exact.
+
+    float32: hi keeps the top 12 of the 24 significand bits (a bit mask: cheap, and
+    opaque to the compiler); float64: Veltkamp's split with 2**27 + 1.
+    """
+    if a.dtype == jnp.float32:
+        bits = jax.lax.bitcast_convert_type(a, jnp.uint32) & jnp.uint32(0xFFFFF000)
+        hi = jax.lax.bitcast_convert_type(bits, jnp.float32)
+        return hi, a - hi
+    c = rounded(134217729.0 * a)  # 2**27 + 1
     hi = c - (c - a)
     return hi, a - hi
 
