@@ -61,7 +61,7 @@ def ulp_error(got, ref_hi, ref_lo, dtype) -> np.ndarray:
     with np.errstate(invalid="ignore", over="ignore"):  # inf - inf: handled below
         diff = np.abs((got - ref_hi) - ref_lo)
         err = diff / spacing(ref_hi, dtype)
-    rounded = ref_hi.astype(dtype).astype(np.float64)
+        rounded = ref_hi.astype(dtype).astype(np.float64)  # overflow to inf is the point
     overflow = np.isinf(rounded) & np.isfinite(ref_hi)
     exact_inf = np.isinf(ref_hi)
     err = np.where(overflow | exact_inf, np.where(got == rounded, 0.0, np.inf), err)
