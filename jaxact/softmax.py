@@ -240,7 +240,8 @@ def glu(x, axis=-1):
       x: input whose size along ``axis`` is even.
       axis: an int in [-x.ndim, x.ndim).
 
-    The output has half the size along ``axis``.
+    The output has half the size along ``axis``; range (-inf, inf). a * sigmoid(b)
+    rounds like silu: within 3 ULP (tests/test_softmax.py states the bound).
     """
     x = promote_input(x)
     ax = check_axis("glu", axis, x.ndim)
