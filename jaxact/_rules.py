@@ -52,6 +52,9 @@ class ElementwiseRule:
         y = self.core(x, *params)
         terms = []
         if not isinstance(tx, SymbolicZero):
+            # The barrier keeps XLA from merging the derivative's exp/reciprocal with the
+            # forward's: shared, they are written to memory between two kernels (XLA's CPU
+            # fusion will not duplicate them); apart, each kernel recomputes them from x.
             terms.append(self.prime(jax.lax.optimization_barrier(x), *params) * tx)
         for partial_fn, t in zip(self.partials, tparams):
             if not isinstance(t, SymbolicZero):
