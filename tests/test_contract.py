@@ -98,7 +98,7 @@ def _grid(dtype: str, config) -> np.ndarray:
     for k in ELEMENTWISE[name].kinks(**dict(params)):
         parts.append(np.array([k, np.nextafter(k, -np.inf, dtype=np_dtype), np.nextafter(k, np.inf, dtype=np_dtype)], dtype=np.float64))
     top = np.log10(float(info.max))
-    mags = np.logspace(np.log10(float(info.tiny)), top, 260)
+    mags = np.logspace(np.log10(float(info.tiny)), top - 1e-9, 260)  # 10**top may round past max
     parts += [mags, -mags, np.array([float(info.max), -float(info.max)])]
     x = np.concatenate(parts).astype(np_dtype).astype(np.float64)
     return np.unique(x[np.isfinite(x)])
