@@ -147,6 +147,11 @@ def safe_finite(x, fill=0.0):
     return jnp.where(jnp.isinf(x), jnp.asarray(fill, x.dtype), x)
 
 
+def nan_like(x, derivative):
+    """``derivative`` with NaN wherever x is NaN (piecewise rules would give 0 or 1)."""
+    return jnp.where(jnp.isnan(x), x, derivative)
+
+
 # ----------------------------------------------------------------------------
 # exp-family
 # ----------------------------------------------------------------------------
@@ -256,8 +261,3 @@ def root_offset(name: str, u_hi, u_lo=None):
     if u_lo is not None:
         d = d + u_lo
     return d - lo
-
-
-def nan_like(x, derivative):
-    """``derivative`` with NaN wherever x is NaN (piecewise rules would give 0 or 1)."""
-    return jnp.where(jnp.isnan(x), x, derivative)
