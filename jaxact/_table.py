@@ -1,9 +1,18 @@
-"""The comparison table (the article's columns), rendered from the registry."""
+"""The comparison table (the article's columns), rendered from the registry.
+
+"cost" is the registry's cost class; "cost ×relu" is the measured time of the
+forward + backward pass relative to relu (float32), read from
+``jaxact/_measured_costs.py``, which ``benchmarks/activations.py --write-costs``
+generates on the machine it runs on ("-" where no measurement is available).
+"""
 from __future__ import annotations
 
 from jaxact._registry import names, spec
 
-COLUMNS = ("activation", "range", "zero-centred", "saturates", "dying neurons", "cost", "best for")
+COLUMNS = (
+    "activation", "range", "zero-centred", "saturates", "dying neurons", "cost", "cost ×relu",
+    "best for",
+)
 
 
 def _saturates(tails: tuple[str, ...]) -> str:
@@ -20,8 +29,23 @@ def _dying(regions) -> str:
     return "yes (f' = 0 for " + " and ".join(parts) + ")"
 
 
+def measured_costs() -> dict[str, dict[str, float]]:
+    """name -> {"fwd": multiple, "fwd+bwd": multiple} of relu's time, if measured."""
+    try:
+        from jaxact._measured_costs import MEASURED_COSTS
+    except ImportError:
+        return {}
+    return MEASURED_COSTS
+
+
+def _measured(name: str, costs: dict) -> str:
+    value = costs.get(name, {}).get("fwd+bwd")
+    return "-" if value is None else f"{value:.1f}×"
+
+
 def rows() -> list[tuple[str, ...]]:
     """One tuple of strings per registered activation, in COLUMNS order."""
+    costs = measured_costs()
     out = []
     for name in names():
         s = spec(name)
@@ -33,6 +57,7 @@ def rows() -> list[tuple[str, ...]]:
                 _saturates(s.saturates),
                 _dying(s.dead_regions),
                 s.cost,
+                _measured(name, costs),
                 s.best_use,
             )
         )
