@@ -104,18 +104,54 @@ def _log_softmax_value(x, axes, mask):
     return jnp.where(empty, jnp.full_like(out, -INF), out)
 
 
+# 16-bit inputs, computed in float32: x - max is within a float32 rounding of the
+# truth, far below half a 16-bit ULP, so no double word is needed.  Every op here
+# is one XLA CPU hands to YNNPACK (no compare or select), which then fuses the
+# max, the exp, the sum and the normalisation into one pass, as for jax.nn.
+def _shifted_short(x, axes, mask, log):
+    """min(x - c, 0) with c = max clamped to +-float32 max: 0 at the +inf entries of a
+    +inf row, -inf where an entry or the whole row is -inf.
+
+    A 16-bit entry is at most 2**128 - 2**120, so x - c underflows exp for every finite
+    entry of a +inf row; ``log`` also subtracts c once more there so that they reach -inf.
+    """
+    xm = x if mask is None else jnp.where(mask, x, -INF)
+    m = jnp.max(xm, axis=axes, keepdims=True)
+    top = float(jnp.finfo(x.dtype).max)
+    c = jnp.sign(m) * jnp.minimum(jnp.abs(m), top)
+    shifted = xm - c
+    if log:
+        plus_inf_row = 1 - 1 / (1 + jnp.maximum(m - top, 0))  # 1 or 0
+        shifted = shifted - top * plus_inf_row
+    # c - c (0, a row scalar) rather than a constant, which XLA would materialise full size
+    return jnp.minimum(shifted, c - c)
+
+
+def _softmax_value_short(x, axes, mask):
+    e = jnp.exp(_shifted_short(x, axes, mask, log=False))
+    total = jnp.sum(e, axis=axes, keepdims=True)  # >= 1, or 0 for an empty row
+    return e * (1 / jnp.maximum(total, 0.5))
+
+
+def _log_softmax_value_short(x, axes, mask):
+    shifted = _shifted_short(x, axes, mask, log=True)
+    total = jnp.sum(jnp.exp(shifted), axis=axes, keepdims=True)
+    return shifted - jnp.log(jnp.maximum(total, 0.5))
+
+
 # ----------------------------------------------------------------------------
 # custom_jvp cores (compute dtype); mask is a bool array or None
 # ----------------------------------------------------------------------------
-@partial(jax.custom_jvp, nondiff_argnums=(1,))
-def _softmax_core(x, axes, mask):
-    return _softmax_value(x, axes, mask)
+# ``short``: the input was 16-bit (see _shifted_short).
+@partial(jax.custom_jvp, nondiff_argnums=(1, 2))
+def _softmax_core(x, axes, short, mask):
+    return (_softmax_value_short if short else _softmax_value)(x, axes, mask)
 
 
-def _softmax_jvp(axes, primals, tangents):
+def _softmax_jvp(axes, short, primals, tangents):
     x, mask = primals
     tx, _ = tangents
-    y = _softmax_core(x, axes, mask)
+    y = _softmax_core(x, axes, short, mask)
     if isinstance(tx, SymbolicZero):
         return y, jnp.zeros_like(y)
     # d softmax = y * (t - <y, t>): one pass, no Jacobian, exact zeros where y is 0
@@ -125,18 +161,19 @@ def _softmax_jvp(axes, primals, tangents):
 _softmax_core.defjvp(_softmax_jvp, symbolic_zeros=True)
 
 
-@partial(jax.custom_jvp, nondiff_argnums=(1,))
-def _log_softmax_core(x, axes, mask):
-    return _log_softmax_value(x, axes, mask)
+@partial(jax.custom_jvp, nondiff_argnums=(1, 2))
+def _log_softmax_core(x, axes, short, mask):
+    return (_log_softmax_value_short if short else _log_softmax_value)(x, axes, mask)
 
 
-def _log_softmax_jvp(axes, primals, tangents):
+def _log_softmax_jvp(axes, short, primals, tangents):
     x, mask = primals
     tx, _ = tangents
-    y = _log_softmax_core(x, axes, mask)
+    y = _log_softmax_core(x, axes, short, mask)
     if isinstance(tx, SymbolicZero):
         return y, jnp.zeros_like(y)
-    p = _softmax_core(x, axes, mask)
+    # 16-bit: exp(y) is within |y| float32 ULPs of softmax, far below a 16-bit ULP
+    p = jnp.exp(y) if short else _softmax_core(x, axes, short, mask)
     dy = tx - jnp.sum(p * tx, axis=axes, keepdims=True)
     # outputs pinned at -inf (masked, -inf inputs, empty rows) do not move
     return y, jnp.where(y == -INF, jnp.zeros_like(dy), dy)
@@ -155,8 +192,9 @@ def _call(function: str, core, x, axis, where, negate=False):
 @partial(jax.jit, static_argnums=(0, 1, 2))
 def _jitted(core, negate, axes, x, mask):
     out_dtype = x.dtype
-    xc = x.astype(compute_dtype(out_dtype))
-    return core(-xc if negate else xc, axes, mask).astype(out_dtype)
+    work = compute_dtype(out_dtype)
+    xc = x.astype(work)
+    return core(-xc if negate else xc, axes, work != out_dtype, mask).astype(out_dtype)
 
 
 # ----------------------------------------------------------------------------
