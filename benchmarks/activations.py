@@ -57,7 +57,8 @@ Measured cost (``--write-costs``)
 ---------------------------------
 Times every registered jaxact function against jaxact's relu on the same input
 (float32, ``fwd`` and ``fwd+bwd``, interleaved, median paired ratio) and writes
-``jaxact/_measured_costs.py``, which ``jaxact.table()`` shows as "cost ×relu".
+``jaxact/_measured_costs.py``: the registry's cost (``jaxact.spec(name).cost`` and
+``measured_cost``) and the "cost" column of ``jaxact.table()`` come from it.
 Axis functions use a ``[size // 1024, 1024]`` matrix here.
 
     python benchmarks/activations.py                      # everything, size 2**24

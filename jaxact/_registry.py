@@ -152,7 +152,8 @@ class ActivationSpec:
       zero_centred: mean output on standard-normal input is near 0.
       saturates: tails where f'(x) -> 0 as x -> -inf ("left") / +inf ("right").
       dead_regions: intervals where f'(x) is exactly 0 (units there stop learning).
-      cost: relative computation cost class ("lowest", "low", "medium", "high").
+      cost / measured_cost: computation cost relative to relu, from benchmark
+        measurements (see :attr:`measured_cost`), not from a hand-written guess.
       best_use: where the activation is the right choice.
       formula / derivative_formula: LaTeX.
       derivative: f'(x) from the closed form (elementwise functions only).
@@ -171,7 +172,6 @@ class ActivationSpec:
     zero_centred: bool
     saturates: tuple[Tail, ...]
     dead_regions: tuple[tuple[float, float], ...]
-    cost: str
     best_use: str
     formula: str
     derivative_formula: str
@@ -185,6 +185,29 @@ class ActivationSpec:
     def dying(self) -> bool:
         """True when f' is exactly 0 on a half-line: units can die."""
         return any(math.isinf(lo) or math.isinf(hi) for lo, hi in self.dead_regions)
+
+    @property
+    def measured_cost(self) -> dict[str, float] | None:
+        """Time of the jitted float32 forward ("fwd") and forward + backward ("fwd+bwd")
+        pass as a multiple of relu's, measured by ``benchmarks/activations.py
+        --write-costs`` (``jaxact/_measured_costs.py`` says where and when); None if
+        this activation has not been measured yet."""
+        from jaxact._measured_costs import MEASURED_COSTS
+
+        return MEASURED_COSTS.get(self.name)
+
+    @property
+    def cost(self) -> str:
+        """Cost class from the measured forward + backward multiple of relu:
+        "lowest" (<= 1.25x), "low" (<= 2x), "medium" (<= 4x), "high", or "unmeasured"."""
+        measured = self.measured_cost
+        if measured is None:
+            return "unmeasured"
+        multiple = measured["fwd+bwd"]
+        for bound, label in ((1.25, "lowest"), (2.0, "low"), (4.0, "medium")):
+            if multiple <= bound:
+                return label
+        return "high"
 
     @property
     def defaults(self) -> dict[str, Any]:

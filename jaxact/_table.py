@@ -1,17 +1,16 @@
 """The comparison table (the article's columns), rendered from the registry.
 
-"cost" is the registry's cost class; "cost ×relu" is the measured time of the
-forward + backward pass relative to relu (float32), read from
+"cost" is the measured time of the float32 forward + backward pass relative to
+relu with its class (``ActivationSpec.cost``), read from
 ``jaxact/_measured_costs.py``, which ``benchmarks/activations.py --write-costs``
-generates on the machine it runs on ("-" where no measurement is available).
+generates on the machine it runs on.
 """
 from __future__ import annotations
 
 from jaxact._registry import names, spec
 
 COLUMNS = (
-    "activation", "range", "zero-centred", "saturates", "dying neurons", "cost", "cost ×relu",
-    "best for",
+    "activation", "range", "zero-centred", "saturates", "dying neurons", "cost", "best for",
 )
 
 
@@ -29,23 +28,14 @@ def _dying(regions) -> str:
     return "yes (f' = 0 for " + " and ".join(parts) + ")"
 
 
-def measured_costs() -> dict[str, dict[str, float]]:
-    """name -> {"fwd": multiple, "fwd+bwd": multiple} of relu's time, if measured."""
-    try:
-        from jaxact._measured_costs import MEASURED_COSTS
-    except ImportError:
-        return {}
-    return MEASURED_COSTS
-
-
-def _measured(name: str, costs: dict) -> str:
-    value = costs.get(name, {}).get("fwd+bwd")
-    return "-" if value is None else f"{value:.1f}×"
+def _cost(name: str) -> str:
+    s = spec(name)
+    measured = s.measured_cost
+    return s.cost if measured is None else f"{s.cost} ({measured['fwd+bwd']:.1f}× relu)"
 
 
 def rows() -> list[tuple[str, ...]]:
     """One tuple of strings per registered activation, in COLUMNS order."""
-    costs = measured_costs()
     out = []
     for name in names():
         s = spec(name)
@@ -56,8 +46,7 @@ def rows() -> list[tuple[str, ...]]:
                 "yes" if s.zero_centred else "no",
                 _saturates(s.saturates),
                 _dying(s.dead_regions),
-                s.cost,
-                _measured(name, costs),
+                _cost(name),
                 s.best_use,
             )
         )
