@@ -17,7 +17,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxact._coefficients import DERIVATIVE_ROOTS, TANH_ODD
+from jaxact._coefficients import DERIVATIVE_ROOTS, TANH_ODD, TANH_RATIONAL, TANH_RATIONAL_LIMIT
 
 _LOW_PRECISION = (jnp.bfloat16, jnp.float16)
 
@@ -241,6 +241,27 @@ def tanh(x):
     q, _ = _logistic_parts(2 * jnp.where(small, jnp.ones_like(x), ax))
     large = jnp.sign(x) * (1 - 2 * q)
     return jnp.where(small, series, large)
+
+
+# ----------------------------------------------------------------------------
+# float32 forms for 16-bit inputs
+# ----------------------------------------------------------------------------
+# A bfloat16/float16 result is rounded once from float32 to 8 or 11 bits: float32 math
+# within a few float32 ULP (2**-21 relative) meets the 1-ULP (16-bit) contract, so the
+# forms below skip the corrections and branches that the float32 contract needs.
+def logistic_narrow(x):
+    """(sigma(x), sigma(x) sigma(-x)) in float32 to a few ULP: e = exp(-|x|), 1/(1+e)."""
+    e = jnp.exp(-jnp.abs(x))
+    inv = 1 / (1 + e)
+    return jnp.where(x >= 0, inv, e * inv), e * (inv * inv)
+
+
+def tanh_narrow(x):
+    """tanh(x) in float32 to about 7 ULP: x P(x^2) / Q(x^2) on the clamped range (no exp)."""
+    xc = jnp.clip(x, -TANH_RATIONAL_LIMIT, TANH_RATIONAL_LIMIT)
+    t = xc * xc
+    p, q = TANH_RATIONAL
+    return xc * horner(t, p) / horner(t, q)
 
 
 # ----------------------------------------------------------------------------

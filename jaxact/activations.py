@@ -75,6 +75,31 @@ def _register_elementwise(name, rule, params=(), **metadata):
     )
 
 
+class _ByWidth:
+    """A rule for float32/float64 inputs and a cheaper one for bfloat16/float16 inputs.
+
+    Both compute in float32 or wider; the 16-bit result is rounded once to 8 or 11
+    bits, so float32 forms a few float32 ULP off (no correction terms, no double
+    words) meet the 16-bit contract (1 ULP forward, 4 ULP derivative).
+    """
+
+    def __init__(self, wide: ElementwiseRule, narrow: ElementwiseRule):
+        self.wide, self.narrow = wide, narrow
+        self.partials = wide.partials
+
+    def _pick(self, x):
+        x = num.promote_input(x)
+        return (self.narrow if x.dtype in (jnp.bfloat16, jnp.float16) else self.wide), x
+
+    def apply(self, x, *params):
+        rule, x = self._pick(x)
+        return rule.apply(x, *params)
+
+    def derivative(self, x, *params):
+        rule, x = self._pick(x)
+        return rule.derivative(x, *params)
+
+
 # ============================================================================
 # identity
 # ============================================================================
@@ -412,6 +437,9 @@ _register_elementwise(
 # sigmoid, tanh, softplus, log_sigmoid, soft_sign, squareplus
 # ============================================================================
 _SIGMOID = ElementwiseRule(lambda x: num.sigmoid_pair(x)[0], num.sigmoid_product)
+_SIGMOID_BY_WIDTH = _ByWidth(
+    _SIGMOID, ElementwiseRule(lambda x: 1 / (1 + jnp.exp(-x)), lambda x: num.logistic_narrow(x)[1])
+)
 
 
 def sigmoid(x):
@@ -422,14 +450,16 @@ def sigmoid(x):
     Range (0, 1). Numerics: both sigma(x) and sigma'(x) come from e = exp(-|x|)
     (1/(1+e) or e/(1+e), and e/(1+e)^2), never from 1 - sigma(x), which cancels:
     jax.nn's gradient is exactly 0 for x > 16.6 in float32 where the true value
-    (9.4e-14 at x = 30) is a normal number.
+    (9.4e-14 at x = 30) is a normal number. bfloat16/float16 inputs take the plain
+    float32 forms 1/(1+e^{-x}) and e/(1+e)^2 (rounded once to 16 bits, they meet the
+    same contract).
     """
-    return _SIGMOID.apply(x)
+    return _SIGMOID_BY_WIDTH.apply(x)
 
 
 _register_elementwise(
     "sigmoid",
-    _SIGMOID,
+    _SIGMOID_BY_WIDTH,
     function=sigmoid,
     aliases=("logistic",),
     output_range=OutputRange(0.0, 1.0, False, False),
@@ -442,7 +472,10 @@ _register_elementwise(
     jax_nn="sigmoid",
 )
 
-_TANH = ElementwiseRule(num.tanh, lambda x: 4 * num.sigmoid_product(2 * x))
+_TANH = _ByWidth(
+    ElementwiseRule(num.tanh, lambda x: 4 * num.sigmoid_product(2 * x)),
+    ElementwiseRule(num.tanh_narrow, lambda x: 4 * num.logistic_narrow(2 * x)[1]),
+)
 
 
 def tanh(x):
@@ -454,7 +487,9 @@ def tanh(x):
     Range (-1, 1). Numerics: the derivative is computed from e = exp(-2|x|), not as
     1 - tanh^2 (which is exactly 0 for |x| >= 9 in float32); the forward value uses
     a short series for |x| < 0.55 and 1 - 2e/(1+e) beyond (XLA's own tanh is off
-    by up to 3.7 ULP in float32 and 6 in float64).
+    by up to 3.7 ULP in float32 and 6 in float64). bfloat16/float16 inputs take a
+    float32 minimax rational x P(x^2)/Q(x^2) on |x| <= 9.0139 (no exp; about 7 float32
+    ULP, far below the 16-bit rounding) and the derivative's plain 4e/(1+e)^2.
     """
     return _TANH.apply(x)
 
@@ -846,7 +881,20 @@ def _silu_value(x):
     return jnp.where(x == -INF, _zeros(x), x * num.sigmoid_pair(x)[0])
 
 
-_SILU = ElementwiseRule(_silu_value, lambda x: _silu_prime_dw(x, None))
+def _silu_narrow_value(x):
+    xm = jnp.maximum(x, -1e4)  # silu(-inf) = -1e4 / inf = -0, not -inf * 0
+    return xm / (1 + jnp.exp(-xm))
+
+
+def _silu_narrow_prime(x):
+    s, q = num.logistic_narrow(x)
+    return s + jnp.clip(x, -1e4, 1e4) * q
+
+
+_SILU = _ByWidth(
+    ElementwiseRule(_silu_value, lambda x: _silu_prime_dw(x, None)),
+    ElementwiseRule(_silu_narrow_value, _silu_narrow_prime),
+)
 
 
 def silu(x):
@@ -858,7 +906,9 @@ def silu(x):
     Numerics: near x0 the usual f' = sigma(x)(1 + x sigma(-x)) subtracts nearly equal
     numbers and loses its sign; jaxact writes 1 + x sigma(-x) as
     sigma(-x) (1 + x + e^x) and 1 + x + e^x as d + e^{x0} expm1(d), d = x - x0,
-    whose terms share a sign. f(-inf) = 0.
+    whose terms share a sign. f(-inf) = 0. bfloat16/float16 inputs take the plain
+    float32 forms x/(1+e^{-x}) and sigma(x) + x sigma(x) sigma(-x): the nearest 16-bit
+    input to x0 is far enough from it that float32's cancellation stays below 4 ULP.
     """
     return _SILU.apply(x)
 
@@ -1119,7 +1169,23 @@ def _gelu_exact_prime(x):
     return jnp.where(inside, series, closed)
 
 
-_GELU_TANH = ElementwiseRule(_gelu_tanh_value, _gelu_tanh_prime)
+def _gelu_tanh_narrow_value(x):
+    xm = jnp.maximum(x, -_GELU_CLAMP)  # f(-inf) = -30 * 0, not -inf * 0
+    v = _TWO_K[0] * xm * (1 + _GELU_A * (xm * xm))
+    return xm / (1 + jnp.exp(-v))
+
+
+def _gelu_tanh_narrow_prime(x):
+    xc = jnp.clip(x, -_GELU_CLAMP, _GELU_CLAMP)
+    x2 = xc * xc
+    s, q = num.logistic_narrow(_TWO_K[0] * xc * (1 + _GELU_A * x2))
+    return s + xc * (_TWO_K[0] * (1 + 3 * _GELU_A * x2)) * q
+
+
+_GELU_TANH = _ByWidth(
+    ElementwiseRule(_gelu_tanh_value, _gelu_tanh_prime),
+    ElementwiseRule(_gelu_tanh_narrow_value, _gelu_tanh_narrow_prime),
+)
 _GELU_EXACT = ElementwiseRule(_gelu_exact_value, _gelu_exact_prime)
 _APPROXIMATE = Param("approximate", True, kind="bool", doc="tanh approximation (True) or exact erf (False)")
 
@@ -1140,7 +1206,9 @@ def gelu(x, approximate=True):
     Range [-0.17, inf); f' crosses zero near x0 = -0.752. Numerics (tanh form): written
     as x sigma(v) so the left tail is not 1 + tanh = 0 (jax.nn gives -0 below about -5
     and NaN gradients for huge |x|); v is a double word; f' has a cancellation-free form
-    near x0 (see :func:`_gelu_tanh_prime`). Exact form: f' near x0 is a Taylor series.
+    near x0 (see :func:`_gelu_tanh_prime`); bfloat16/float16 inputs take plain float32
+    forms (v rounded once: its error stays far below the 16-bit rounding). Exact form:
+    f' near x0 is a Taylor series.
     The exact form's left tail is limited by XLA's erfc (tests state the bound).
     """
     check_bool("gelu", "approximate", approximate)

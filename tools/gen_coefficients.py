@@ -8,6 +8,11 @@ What is generated
 -----------------
 * ``TANH_ODD``: Taylor coefficients of tanh(x)/x in powers of x**2 (Bernoulli
   numbers), used for |x| < 0.55 where 1 - 2e/(1+e) would cancel.
+* ``TANH_RATIONAL``: (P, Q) with tanh(x) ~ x P(x**2) / Q(x**2) on |x| <= 9.0139
+  (tanh rounds to 1 in float32 beyond), P(0) = Q(0) = 1, all coefficients
+  positive; a minimax fit of the relative error (about 1e-9).  Evaluated in
+  float32 it is within about 7 float32 ULP, so it serves only 16-bit inputs,
+  whose result is rounded to 8 or 11 bits.
 * ``DERIVATIVE_ROOTS``: for each activation whose derivative crosses zero
   (silu, mish, gelu exact, gelu tanh), the root x0 as a double-double
   (hi, lo) and the constants that the cancellation-free forms in
@@ -27,6 +32,7 @@ import sys
 from pathlib import Path
 
 import mpmath as mp
+import numpy as np
 
 mp.mp.dps = 60
 
@@ -91,6 +97,43 @@ def _tanh_coefficients():
     return out
 
 
+TANH_RATIONAL_LIMIT = 9.0139
+TANH_RATIONAL_DEGREES = (4, 5)
+
+
+def _tanh_rational(iters: int = 60, samples: int = 6000):
+    """Minimax (relative error) fit of tanh(sqrt t)/sqrt t by P(t)/Q(t), P(0) = Q(0) = 1.
+
+    Linearised least squares (Loeb), reweighted towards the largest errors (Lawson),
+    on Chebyshev-like nodes in s = t / T; the reference is mpmath's tanh.
+    """
+    m, n = TANH_RATIONAL_DEGREES
+    big_t = TANH_RATIONAL_LIMIT**2
+    k = np.arange(samples)
+    s = (1 - np.cos(np.pi * (k + 0.5) / samples)) / 2
+    f = np.array([float(mp.tanh(mp.sqrt(v * big_t)) / mp.sqrt(v * big_t)) for v in s])
+    a_p = np.stack([s**i for i in range(1, m + 1)], 1)
+    a_q = np.stack([s**j for j in range(1, n + 1)], 1)
+    w, q_prev, best = np.ones(samples), np.ones(samples), None
+    for it in range(iters):
+        scale = w / (f * q_prev)  # (1 + P1 - f (1 + Q1)) / (f Q) ~ the relative error
+        a = np.concatenate([a_p, -f[:, None] * a_q], 1) * scale[:, None]
+        c = np.linalg.lstsq(a, (f - 1) * scale, rcond=None)[0]
+        p, q = np.concatenate([[1.0], c[:m]]), np.concatenate([[1.0], c[m:]])
+        q_prev = 1 + a_q @ q[1:]
+        err = (1 + a_p @ p[1:]) / q_prev / f - 1
+        if best is None or np.abs(err).max() < best[0]:
+            best = (np.abs(err).max(), p, q)
+        if it > 5:
+            w = w * np.sqrt(np.abs(err))
+            w /= w.max()
+    _, p, q = best
+    # back to t; 12 digits, so that the text does not depend on the last bits of lstsq
+    p = [float(f"{v:.12g}") for v in p / big_t ** np.arange(m + 1)]
+    q = [float(f"{v:.12g}") for v in q / big_t ** np.arange(n + 1)]
+    return p, q
+
+
 _SELU_ALPHA = mp.mpf("1.6732632423543772848170429916717")
 _SELU_SCALE = mp.mpf("1.0507009873554804934193349852946")
 
@@ -112,6 +155,10 @@ def render() -> str:
         "TANH_ODD = (",
     ]
     lines += [f"    {float(c)!r}," for c in _tanh_coefficients()]
+    p, q = _tanh_rational()
+    lines += [")", "", f"# tanh(x) ~ x P(x**2) / Q(x**2) for |x| <= {TANH_RATIONAL_LIMIT}: (P, Q), lowest power first"]
+    lines += [f"TANH_RATIONAL_LIMIT = {TANH_RATIONAL_LIMIT!r}", "TANH_RATIONAL = ("]
+    lines += [f"    ({', '.join(repr(v) for v in coeffs)}),".replace(", ", ",\n     ") for coeffs in (p, q)]
     lines += [")", "", "# name: {'x0': (hi, lo), constant name: (hi, lo), ...}", "DERIVATIVE_ROOTS = {"]
     roots = {}
     for name, (fprime, guess, constants) in ROOTS.items():
