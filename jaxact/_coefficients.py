@@ -40,6 +40,28 @@ TANH_RATIONAL = (
      7.40704564005e-10),
 )
 
+# float32 tanh: tanh(x) ~ x + x t P(t), t = x**2, |x| < TANH32_SMALL_LIMIT; P lowest power first
+TANH32_SMALL_LIMIT = 0.8
+TANH32_SMALL = (
+    -0.333333309397,
+    0.133330629419,
+    -0.0539180272526,
+    0.0215215055715,
+    -0.00773472961739,
+    0.00176304269221,
+)
+
+# e**r ~ sum_k EXP32_REDUCED[k] * r**k for |r| <= ln(2)/2
+EXP32_REDUCED = (
+    1.00000000055,
+    1.00000003631,
+    0.499999920764,
+    0.16666420212,
+    0.0416682267922,
+    0.00837481315828,
+    0.00138367599501,
+)
+
 # name: {'x0': (hi, lo), constant name: (hi, lo), ...}
 DERIVATIVE_ROOTS = {
     'silu': {

@@ -13,6 +13,11 @@ What is generated
   positive; a minimax fit of the relative error (about 1e-9).  Evaluated in
   float32 it is within about 7 float32 ULP, so it serves only 16-bit inputs,
   whose result is rounded to 8 or 11 bits.
+* ``TANH32_SMALL``, ``TANH32_SMALL_LIMIT``: P with tanh(x) ~ x + x t P(t), t = x**2,
+  on |x| < 0.8 (float32 only); a minimax fit of the relative error of P (its
+  error reaches the result scaled by at most 0.21).
+* ``EXP32_REDUCED``: e**r ~ sum_k c_k r**k on |r| <= ln(2)/2 (relative minimax,
+  about 2e-9), the kernel of the float32 tanh's exp(2|x|) = 2**n e**r.
 * ``DERIVATIVE_ROOTS``: for each activation whose derivative crosses zero
   (silu, mish, gelu exact, gelu tanh), the root x0 as a double-double
   (hi, lo) and the constants that the cancellation-free forms in
@@ -134,6 +139,45 @@ def _tanh_rational(iters: int = 60, samples: int = 6000):
     return p, q
 
 
+TANH32_SMALL_LIMIT = 0.8
+TANH32_SMALL_DEGREE = 5
+EXP32_DEGREE = 6
+
+
+def _lawson(f, powers, z, iters=80):
+    """Minimax (relative error) polynomial sum_k c_k z**k fitted to samples f of a function of z.
+
+    Least squares reweighted towards the largest errors (Lawson); 12 digits, so that the
+    text does not depend on the last bits of lstsq.
+    """
+    a = np.stack([z**k for k in range(powers)], 1)
+    w, best = np.ones(len(z)), None
+    for _ in range(iters):
+        scale = w / np.abs(f)
+        c = np.linalg.lstsq(a * scale[:, None], f * scale, rcond=None)[0]
+        err = np.abs(a @ c - f) / np.abs(f)
+        if best is None or err.max() < best[0]:
+            best = (err.max(), c)
+        w = w * np.sqrt(err)
+        w /= w.max()
+    return [float(f"{v:.12g}") for v in best[1]]
+
+
+def _tanh32_small(samples: int = 3000):
+    k = np.arange(samples)
+    s = (1 - np.cos(np.pi * (k + 0.5) / samples)) / 2
+    t = [mp.mpf(float(v)) * TANH32_SMALL_LIMIT**2 for v in s]
+    f = np.array([float((mp.tanh(mp.sqrt(v)) / mp.sqrt(v) - 1) / v) for v in t])
+    return _lawson(f, TANH32_SMALL_DEGREE + 1, np.array([float(v) for v in t]))
+
+
+def _exp32_reduced(samples: int = 3000):
+    half = float(mp.log(2) / 2)
+    r = np.linspace(-half, half, samples)
+    f = np.array([float(mp.exp(mp.mpf(float(v)))) for v in r])
+    return _lawson(f, EXP32_DEGREE + 1, r)
+
+
 _SELU_ALPHA = mp.mpf("1.6732632423543772848170429916717")
 _SELU_SCALE = mp.mpf("1.0507009873554804934193349852946")
 
@@ -159,6 +203,11 @@ def render() -> str:
     lines += [")", "", f"# tanh(x) ~ x P(x**2) / Q(x**2) for |x| <= {TANH_RATIONAL_LIMIT}: (P, Q), lowest power first"]
     lines += [f"TANH_RATIONAL_LIMIT = {TANH_RATIONAL_LIMIT!r}", "TANH_RATIONAL = ("]
     lines += [f"    ({', '.join(repr(v) for v in coeffs)}),".replace(", ", ",\n     ") for coeffs in (p, q)]
+    lines += [")", "", "# float32 tanh: tanh(x) ~ x + x t P(t), t = x**2, |x| < TANH32_SMALL_LIMIT; P lowest power first"]
+    lines += [f"TANH32_SMALL_LIMIT = {TANH32_SMALL_LIMIT!r}", "TANH32_SMALL = ("]
+    lines += [f"    {v!r}," for v in _tanh32_small()]
+    lines += [")", "", "# e**r ~ sum_k EXP32_REDUCED[k] * r**k for |r| <= ln(2)/2", "EXP32_REDUCED = ("]
+    lines += [f"    {v!r}," for v in _exp32_reduced()]
     lines += [")", "", "# name: {'x0': (hi, lo), constant name: (hi, lo), ...}", "DERIVATIVE_ROOTS = {"]
     roots = {}
     for name, (fprime, guess, constants) in ROOTS.items():
