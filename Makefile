@@ -14,13 +14,15 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(PY) -m jaxact table
+	$(PY) -m jaxact demo --out demo-output
 
 test: $(STAMP)
 	$(PY) -m pytest -q -n 2
 
 bench: $(STAMP)
 	$(PY) benchmarks/activations.py
+	$(PY) benchmarks/training_step.py
+	$(PY) benchmarks/monitor_overhead.py
 
 clean:
-	rm -rf $(VENV) *.egg-info .pytest_cache .hypothesis
+	rm -rf $(VENV) *.egg-info .pytest_cache .hypothesis demo-output

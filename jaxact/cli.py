@@ -61,17 +61,16 @@ class DemoSection:
 # Measured on a loaded 2-core machine, in one process: binary_classification
 # ~26-39 s and multiclass ~5-17 s even at epochs=1 (mostly compilation and
 # imports); the figures ~10-25 s.
-# regression / dying_relu / shootout: settings to confirm once those examples exist.
 # fmt: off
 DEMO_SECTIONS: tuple[DemoSection, ...] = (
     #           key           module                   demo settings     --quick overrides
     DemoSection("table",      "jaxact:table"),
     DemoSection("figures",    "jaxact:figures",        {"dpi": 80},      {"dpi": 40, "names": ARTICLE_EIGHT}),
-    DemoSection("binary",     "binary_classification", {"epochs": 3},    {"epochs": 1}),
-    DemoSection("multiclass", "multiclass",            {"epochs": 5},    {"epochs": 1}),
-    DemoSection("regression", "regression",            {"epochs": 20},   {"epochs": 1}),
-    DemoSection("dying_relu", "dying_relu",            {"epochs": 5},    {"epochs": 1}),
-    DemoSection("shootout",   "shootout",              {"epochs": 3},    {"epochs": 1}),
+    DemoSection("binary",     "binary_classification", {},               {"epochs": 1}),
+    DemoSection("multiclass", "multiclass",            {},               {"epochs": 1}),
+    DemoSection("regression", "regression",            {},               {"epochs": 2}),
+    DemoSection("dying_relu", "dying_relu",            {"seeds": 100},   {"seeds": 4, "steps": 5}),
+    DemoSection("shootout",   "shootout",              {},               {"steps": 5, "seeds": 1}),
 )
 # fmt: on
 
