@@ -66,11 +66,11 @@ DEMO_SECTIONS: tuple[DemoSection, ...] = (
     #           key           module                   demo settings     --quick overrides
     DemoSection("table",      "jaxact:table"),
     DemoSection("figures",    "jaxact:figures",        {"dpi": 80},      {"dpi": 40, "names": ARTICLE_EIGHT}),
-    DemoSection("binary",     "binary_classification", {},               {"epochs": 1}),
-    DemoSection("multiclass", "multiclass",            {},               {"epochs": 1}),
-    DemoSection("regression", "regression",            {},               {"epochs": 2}),
-    DemoSection("dying_relu", "dying_relu",            {"seeds": 100},   {"seeds": 4, "steps": 5}),
-    DemoSection("shootout",   "shootout",              {},               {"steps": 5, "seeds": 1}),
+    DemoSection("binary",     "binary_classification", {"epochs": 20},   {"epochs": 1}),
+    DemoSection("multiclass", "multiclass",            {"epochs": 30},   {"epochs": 1}),
+    DemoSection("regression", "regression",            {"epochs": 100},  {"epochs": 2}),
+    DemoSection("dying_relu", "dying_relu",            {"seeds": 100, "steps": 100}, {"seeds": 4, "steps": 5}),
+    DemoSection("shootout",   "shootout",              {"steps": 150, "seeds": 2}, {"steps": 5, "seeds": 1}),
 )
 # fmt: on
 
