@@ -90,6 +90,21 @@ def alias_class_names() -> dict[str, str]:
     return extra
 
 
+def resolve_factory(name: str, params: dict, extra: frozenset = frozenset()) -> ModuleSpec:
+    """The ModuleSpec behind ``Activation(name, **params)``; unknown arguments raise,
+    naming the allowed ones (``extra``: framework arguments such as linen's ``name``)."""
+    ms = module_spec(name)
+    allowed = {p.name for p in ms.attributes} | {"dtype"}
+    if ms.learnable:
+        allowed |= {"learnable", "param_dtype"}
+    unknown = set(params) - allowed - extra
+    if unknown:
+        raise ActivationError(
+            f"Activation({name!r}): unknown argument(s) {sorted(unknown)}; allowed: {sorted(allowed)}"
+        )
+    return ms
+
+
 def check_learnable(activation: str, learnable) -> None:
     if not isinstance(learnable, bool):
         raise ActivationError(

@@ -35,8 +35,8 @@ from jaxact._modules import (
     check_attributes,
     check_learnable,
     module_doc,
-    module_spec,
     module_specs,
+    resolve_factory,
     unit_derivative,
 )
 from jaxact._registry import ActivationError, check_real, spec
@@ -195,15 +195,7 @@ def Activation(name: str, **params) -> nn.Module:  # noqa: N802 (a class-like fa
     ``Activation("leaky_relu", negative_slope=0.2)`` is ``LeakyReLU(negative_slope=0.2)``;
     unknown names raise with close matches, unknown parameters name the allowed ones.
     """
-    ms = module_spec(name)
-    allowed = {p.name for p in ms.attributes} | ({"learnable", "param_dtype"} if ms.learnable else set())
-    allowed |= {"dtype", "name", "parent"}
-    unknown = set(params) - allowed
-    if unknown:
-        raise ActivationError(
-            f"Activation({name!r}): unknown argument(s) {sorted(unknown)}; "
-            f"allowed: {sorted(allowed - {'name', 'parent'})}"
-        )
+    ms = resolve_factory(name, params, extra=frozenset({"name", "parent"}))
     return globals()[ms.class_name](**params)
 
 

@@ -28,8 +28,8 @@ from jaxact._modules import (
     check_attributes,
     check_learnable,
     module_doc,
-    module_spec,
     module_specs,
+    resolve_factory,
     unit_derivative,
 )
 from jaxact._registry import ActivationError
@@ -185,14 +185,7 @@ class PReLU(nnx.Module):
 
 def Activation(name: str, **params) -> nnx.Module:  # noqa: N802 (a class-like factory)
     """The nnx module of the activation called ``name`` (canonical or alias), with ``params``."""
-    ms = module_spec(name)
-    allowed = {p.name for p in ms.attributes} | ({"learnable", "param_dtype"} if ms.learnable else set())
-    allowed.add("dtype")
-    unknown = set(params) - allowed
-    if unknown:
-        raise ActivationError(
-            f"Activation({name!r}): unknown argument(s) {sorted(unknown)}; allowed: {sorted(allowed)}"
-        )
+    ms = resolve_factory(name, params)
     return globals()[ms.class_name](**params)
 
 
