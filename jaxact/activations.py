@@ -948,7 +948,20 @@ def _swish_beta_partial(x, beta):
     return xs * (xs * num.sigmoid_product(beta * x))
 
 
-_SWISH = ElementwiseRule(_swish_value, _swish_prime, partials=(_swish_beta_partial,))
+def _swish_narrow_value(x, beta):
+    u = jnp.maximum(beta * x, -1e4)  # as silu: swish(-inf) = -0, not -inf * 0
+    return jnp.where(x == -INF, _zeros(x), x / (1 + jnp.exp(-u)))
+
+
+def _swish_narrow_prime(x, beta):
+    s, q = num.logistic_narrow(beta * x)
+    return s + jnp.clip(beta * x, -1e4, 1e4) * q
+
+
+_SWISH = _ByWidth(
+    ElementwiseRule(_swish_value, _swish_prime, partials=(_swish_beta_partial,)),
+    ElementwiseRule(_swish_narrow_value, _swish_narrow_prime, partials=(_swish_beta_partial,)),
+)
 
 
 def swish(x, beta=1.0):
@@ -963,7 +976,9 @@ def swish(x, beta=1.0):
         jax.nn.swish). A traced or learnable beta gets d f / d beta = x^2 sigma'(beta x).
 
     Range [-0.2785 / beta, inf). Numerics: beta x is carried as a double word so the
-    tails and the zero of f' are not shifted by its rounding.
+    tails and the zero of f' are not shifted by its rounding. bfloat16/float16 inputs
+    take the plain float32 forms x/(1+e^{-beta x}) and sigma(u) + u sigma(u) sigma(-u),
+    u = beta x, as silu does.
     """
     _validate("swish", (_BETA,), {"beta": beta})
     return _SWISH.apply(x, beta)
