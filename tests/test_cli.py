@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 import jaxact
-from jaxact import cli
+from jaxact import cli, demo
 from jaxact.report import PNG_SIGNATURE, render_report
 
 VOID = {"meta", "img", "br", "hr", "link", "input", "col", "area", "base", "source", "wbr"}
@@ -147,9 +147,9 @@ def test_output_folder_that_is_a_file_is_a_clear_error(tmp_path, capsys):
     blocker.write_text("")
     assert cli.main(["plot", "--out", str(blocker / "sub"), "relu"]) == 2
     assert "jaxact plot: error: cannot write the figures" in capsys.readouterr().err
-    sections = (cli.DemoSection("table", "jaxact:table"),)
-    with pytest.raises(cli.DemoError, match="cannot create the output folder"):
-        cli.run_demo(blocker / "sub", sections=sections, progress=False)
+    sections = (demo.DemoSection("table", "jaxact:table"),)
+    with pytest.raises(demo.DemoError, match="cannot create the output folder"):
+        demo.run_demo(blocker / "sub", sections=sections, progress=False)
 
 
 def test_plot_rejects_non_positive_dpi(tmp_path, capsys):
@@ -230,7 +230,7 @@ def write_examples(folder: Path, modules, **sources) -> Path:
 
 
 def example_modules():
-    return [s.module for s in cli.DEMO_SECTIONS if not s.module.startswith("jaxact:")]
+    return [s.module for s in demo.DEMO_SECTIONS if not s.module.startswith("jaxact:")]
 
 
 def test_demo_with_fake_examples_writes_report_pngs_and_summary(tmp_path, capsys):
@@ -243,7 +243,7 @@ def test_demo_with_fake_examples_writes_report_pngs_and_summary(tmp_path, capsys
     checker = check_html(text)
     visible = "".join(checker.text)
     assert "Comparison table" in visible and "Activation functions and their derivatives" in visible
-    for s in cli.DEMO_SECTIONS:
+    for s in demo.DEMO_SECTIONS:
         if s.module.startswith("jaxact:"):
             continue
         assert f"Fake {s.module}" in visible
@@ -252,11 +252,11 @@ def test_demo_with_fake_examples_writes_report_pngs_and_summary(tmp_path, capsys
     # one inline figure per fake example plus the overview grid
     assert text.count("data:image/png;base64,") == len(example_modules()) + 1
     pngs = sorted(out.rglob("*.png"))
-    assert len(pngs) == len(cli.ARTICLE_EIGHT) + 1 + len(example_modules())
+    assert len(pngs) == len(demo.ARTICLE_EIGHT) + 1 + len(example_modules())
     for p in pngs:
         assert_png(p)
     assert f"report: {report.resolve()}" in captured.out
-    assert f"jaxact demo: {len(cli.DEMO_SECTIONS)} sections" in captured.out
+    assert f"jaxact demo: {len(demo.DEMO_SECTIONS)} sections" in captured.out
     assert "section" in captured.err  # the progress bar
 
 
@@ -278,13 +278,13 @@ def test_demo_reports_a_failing_section_and_goes_on(tmp_path, capsys):
         """,
     )
     sections = (
-        cli.DemoSection("table", "jaxact:table"),
-        cli.DemoSection("broken", "broken", {"steps": 2}),
-        cli.DemoSection("wrong", "wrong"),
-        cli.DemoSection("notpng", "notpng"),
-        cli.DemoSection("good", "good", {"epochs": 7}),
+        demo.DemoSection("table", "jaxact:table"),
+        demo.DemoSection("broken", "broken", {"steps": 2}),
+        demo.DemoSection("wrong", "wrong"),
+        demo.DemoSection("notpng", "notpng"),
+        demo.DemoSection("good", "good", {"epochs": 7}),
     )
-    results, report = cli.run_demo(tmp_path / "out", examples_dir=examples, sections=sections, progress=False)
+    results, report = demo.run_demo(tmp_path / "out", examples_dir=examples, sections=sections, progress=False)
     assert [r["ok"] for r in results] == [True, False, False, False, True]
     assert "RuntimeError: diverged at step 3" in results[1]["summary"]
     assert "result['rows'] should be a list" in results[2]["summary"]
@@ -297,7 +297,7 @@ def test_demo_reports_a_failing_section_and_goes_on(tmp_path, capsys):
 
 def test_demo_exit_code_1_when_a_section_fails(tmp_path, monkeypatch, capsys):
     examples = write_examples(tmp_path / "ex", [], boom="def run():\n    raise ValueError('boom')\n")
-    monkeypatch.setattr(cli, "DEMO_SECTIONS", (cli.DemoSection("boom", "boom"),))
+    monkeypatch.setattr(demo, "DEMO_SECTIONS", (demo.DemoSection("boom", "boom"),))
     assert cli.main(["demo", "--out", str(tmp_path / "o"), "--examples-dir", str(examples), "--no-progress"]) == 1
     captured = capsys.readouterr()
     assert "FAILED" in captured.out and "some sections failed" in captured.err
@@ -313,34 +313,34 @@ def test_demo_without_examples_dir_is_a_clear_error(tmp_path, capsys):
 
 
 def test_demo_default_examples_dir_is_next_to_the_package():
-    assert cli.default_examples_dir() == Path(jaxact.__file__).resolve().parent.parent / "examples"
+    assert demo.default_examples_dir() == Path(jaxact.__file__).resolve().parent.parent / "examples"
 
 
 def test_demo_checks_modules_and_settings_before_running(tmp_path):
     examples = write_examples(tmp_path / "ex", [], strict="def run(*, epochs=1):\n    raise AssertionError\n")
-    bad_setting = (cli.DemoSection("strict", "strict", {"steps": 3}),)
-    with pytest.raises(cli.DemoError, match=r"examples/strict.py: run\(\) does not accept .*takes: epochs"):
-        cli.run_demo(tmp_path / "o", examples_dir=examples, sections=bad_setting, progress=False)
-    missing = (cli.DemoSection("gone", "gone"),)
-    with pytest.raises(cli.DemoError, match="example 'gone' not found"):
-        cli.run_demo(tmp_path / "o", examples_dir=examples, sections=missing, progress=False)
+    bad_setting = (demo.DemoSection("strict", "strict", {"steps": 3}),)
+    with pytest.raises(demo.DemoError, match=r"examples/strict.py: run\(\) does not accept .*takes: epochs"):
+        demo.run_demo(tmp_path / "o", examples_dir=examples, sections=bad_setting, progress=False)
+    missing = (demo.DemoSection("gone", "gone"),)
+    with pytest.raises(demo.DemoError, match="example 'gone' not found"):
+        demo.run_demo(tmp_path / "o", examples_dir=examples, sections=missing, progress=False)
     assert not (tmp_path / "o").exists()
 
 
 def test_demo_sections_table_is_consistent():
-    keys = [s.key for s in cli.DEMO_SECTIONS]
+    keys = [s.key for s in demo.DEMO_SECTIONS]
     assert len(set(keys)) == len(keys)
     assert keys[:2] == ["table", "figures"]
-    for s in cli.DEMO_SECTIONS:
+    for s in demo.DEMO_SECTIONS:
         assert set(s.quick) <= set(s.settings) | {"names"}, s.key
 
 
 def test_demo_settings_fit_the_real_examples():
     """DEMO_SECTIONS' settings (demo and --quick) are accepted by the examples that exist."""
-    examples = cli.default_examples_dir()
-    present = [s for s in cli.DEMO_SECTIONS if (examples / f"{s.module}.py").is_file()]
+    examples = demo.default_examples_dir()
+    present = [s for s in demo.DEMO_SECTIONS if (examples / f"{s.module}.py").is_file()]
     if not present:
         pytest.skip("no examples/ next to the package")
     for quick in (False, True):
-        planned = cli._plan(present, examples, quick)
+        planned = demo._plan(present, examples, quick)
         assert [p.section.key for p in planned] == [s.key for s in present]
