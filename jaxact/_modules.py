@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import jax
 import jax.numpy as jnp
 
-from jaxact._registry import ActivationError, ActivationSpec, Param, aliases, names, spec
+from jaxact._registry import ActivationError, ActivationSpec, Param, aliases, check_real, names, spec
 
 # Name pieces written as acronyms (torch / Flax spelling): relu -> ReLU, silu -> SiLU.
 _ACRONYMS = {
@@ -187,3 +187,50 @@ def module_doc(ms: ModuleSpec, flavour: str) -> str:
     if ms.call_arguments:
         lines += ["", "Call with ``module(x, where=mask)`` to restrict the normalisation."]
     return "\n".join(lines)
+
+
+# ----------------------------------------------------------------------------
+# PReLU (hand-written in linen and nnx; its checks and slope shape live here)
+# ----------------------------------------------------------------------------
+def check_prelu(num_parameters, shared_axes, negative_slope_init) -> None:
+    """PReLU's constructor checks (linen and nnx): errors name the argument and what is allowed."""
+    if isinstance(num_parameters, bool) or not isinstance(num_parameters, int) or num_parameters < 1:
+        raise ActivationError(
+            f"PReLU: argument 'num_parameters' = {num_parameters!r} must be a positive int "
+            "(1 for a shared slope, or the number of channels on the last axis)"
+        )
+    if shared_axes is not None:
+        if num_parameters != 1:
+            raise ActivationError(
+                f"PReLU: give either 'num_parameters' (= {num_parameters!r}) or 'shared_axes' "
+                f"(= {shared_axes!r}), not both"
+            )
+        if not isinstance(shared_axes, tuple) or not all(
+            isinstance(a, int) and not isinstance(a, bool) and a >= 1 for a in shared_axes
+        ):
+            raise ActivationError(
+                f"PReLU: argument 'shared_axes' = {shared_axes!r} must be a tuple of input "
+                "axes >= 1 (axis 0 is the batch axis)"
+            )
+    check_real("PReLU", spec("leaky_relu").params[0], negative_slope_init)
+
+
+def prelu_slope_shape(num_parameters: int, shared_axes, input_shape) -> tuple[int, ...]:
+    if shared_axes is not None:
+        ndim = len(input_shape)
+        bad = [a for a in shared_axes if a >= ndim]
+        if bad:
+            raise ActivationError(
+                f"PReLU: 'shared_axes' = {shared_axes!r} names axis {bad[0]} but the input "
+                f"has shape {tuple(input_shape)}; allowed: axes in [1, {ndim})"
+            )
+        return tuple(1 if a in shared_axes else n for a, n in enumerate(input_shape) if a > 0)
+    if num_parameters == 1:
+        return ()
+    if not input_shape or input_shape[-1] != num_parameters:
+        raise ActivationError(
+            f"PReLU: num_parameters = {num_parameters} slopes, but the input's last axis "
+            f"has {input_shape[-1] if input_shape else 'no'} channels (input shape "
+            f"{tuple(input_shape)}); allowed: num_parameters = 1 or the last axis size"
+        )
+    return (num_parameters,)

@@ -34,12 +34,13 @@ from jaxact._modules import (
     alias_class_names,
     check_attributes,
     check_learnable,
+    check_prelu,
     module_doc,
     module_specs,
+    prelu_slope_shape,
     resolve_factory,
     unit_derivative,
 )
-from jaxact._registry import ActivationError, check_real, spec
 from jaxact.activations import leaky_relu
 
 Dtype = Any
@@ -143,50 +144,6 @@ class PReLU(nn.Module):
         y = leaky_relu(x, negative_slope=slope)
         _record(self, "leaky_relu", x, y, {"negative_slope": slope})
         return y
-
-
-def check_prelu(num_parameters, shared_axes, negative_slope_init) -> None:
-    """Shared by the linen and nnx PReLU: errors name the argument and what is allowed."""
-    if isinstance(num_parameters, bool) or not isinstance(num_parameters, int) or num_parameters < 1:
-        raise ActivationError(
-            f"PReLU: argument 'num_parameters' = {num_parameters!r} must be a positive int "
-            "(1 for a shared slope, or the number of channels on the last axis)"
-        )
-    if shared_axes is not None:
-        if num_parameters != 1:
-            raise ActivationError(
-                f"PReLU: give either 'num_parameters' (= {num_parameters!r}) or 'shared_axes' "
-                f"(= {shared_axes!r}), not both"
-            )
-        if not isinstance(shared_axes, tuple) or not all(
-            isinstance(a, int) and not isinstance(a, bool) and a >= 1 for a in shared_axes
-        ):
-            raise ActivationError(
-                f"PReLU: argument 'shared_axes' = {shared_axes!r} must be a tuple of input "
-                "axes >= 1 (axis 0 is the batch axis)"
-            )
-    check_real("PReLU", spec("leaky_relu").params[0], negative_slope_init)
-
-
-def prelu_slope_shape(num_parameters: int, shared_axes, input_shape) -> tuple[int, ...]:
-    if shared_axes is not None:
-        ndim = len(input_shape)
-        bad = [a for a in shared_axes if a >= ndim]
-        if bad:
-            raise ActivationError(
-                f"PReLU: 'shared_axes' = {shared_axes!r} names axis {bad[0]} but the input "
-                f"has shape {tuple(input_shape)}; allowed: axes in [1, {ndim})"
-            )
-        return tuple(1 if a in shared_axes else n for a, n in enumerate(input_shape) if a > 0)
-    if num_parameters == 1:
-        return ()
-    if not input_shape or input_shape[-1] != num_parameters:
-        raise ActivationError(
-            f"PReLU: num_parameters = {num_parameters} slopes, but the input's last axis "
-            f"has {input_shape[-1] if input_shape else 'no'} channels (input shape "
-            f"{tuple(input_shape)}); allowed: num_parameters = 1 or the last axis size"
-        )
-    return (num_parameters,)
 
 
 def Activation(name: str, **params) -> nn.Module:  # noqa: N802 (a class-like factory)

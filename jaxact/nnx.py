@@ -27,14 +27,15 @@ from jaxact._modules import (
     alias_class_names,
     check_attributes,
     check_learnable,
+    check_prelu,
     module_doc,
     module_specs,
+    prelu_slope_shape,
     resolve_factory,
     unit_derivative,
 )
 from jaxact._registry import ActivationError
 from jaxact.activations import leaky_relu
-from jaxact.linen import check_prelu, prelu_slope_shape
 
 Dtype = Any
 
