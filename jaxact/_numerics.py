@@ -169,6 +169,75 @@ def _expm1_coefficients(n: int):
     return tuple(1.0 / math.factorial(k + 2) for k in range(n))
 
 
+def _split_bits(value: float, bits: int) -> float:
+    """``value`` rounded to ``bits`` significant bits (so n * result is exact for small n)."""
+    m, e = math.frexp(value)
+    return math.ldexp(round(m * 2**bits), e - bits)
+
+
+_LN2 = (0.6931471805599453, 2.3190468138462996e-17)  # ln 2 as a float64 double word
+
+
+class _ExpFormat:
+    """Constants of :func:`exp_dw` for one float format.
+
+    ln 2 = a + b + c with n * a and n * b exact for every exponent n the format has
+    (a and b have ``bits`` significant bits, exponents n take 8 and 11 bits), and
+    r = (y - n a) - n b exact as well (b's last bit is worth 2^-25 (float32) or
+    2^-53 (float64), so r is a multiple of it below 1/2), so y - n ln 2 loses nothing
+    but c's tiny product; ``terms`` Taylor terms of (e^r - 1 - r)/r^2 reach 2^-27.5 (float32) and
+    2^-63 (float64) on |r| <= ln(2)/2.
+    """
+
+    def __init__(self, float_type, int_type, bits, terms, mantissa, bias, y_min):
+        self.float_type, self.int_type = float_type, int_type
+        self.a = _split_bits(_LN2[0], bits[0])
+        self.b = _split_bits(_LN2[0] - self.a, bits[1])
+        self.c = float(np.asarray((_LN2[0] - self.a - self.b) + _LN2[1], float_type))
+        self.terms, self.mantissa, self.bias = terms, mantissa, bias
+        self.y_min = y_min  # below, 2^n (so e^y) is flushed to 0: y is clamped there
+
+
+_EXP_FORMATS = {
+    jnp.dtype(jnp.float32): _ExpFormat(np.float32, jnp.int32, (8, 16), 6, 23, 127, -104.0),
+    jnp.dtype(jnp.float64): _ExpFormat(np.float64, jnp.int64, (40, 11), 13, 52, 1023, -745.0),
+}
+
+
+def exp_dw(y, y_lo=None):
+    """e^(y + y_lo) as a double word (hi, lo), hi + lo within 0.25 ULP (float32/float64).
+
+    (y_lo, optional, is a low part of the argument, |y_lo| <= ulp(y).)
+
+    y = n ln 2 + r with |r| <= ln(2)/2 reduced without error (see :class:`_ExpFormat`),
+    r_lo = -n c (plus y_lo).  Then
+    e^r (1 + r_lo) = 1 + r + r^2 P(r) + r_lo e^r, P the Taylor series of
+    (e^r - 1 - r)/r^2 (see :class:`_ExpFormat`), summed with two error-free
+    additions, and 2^n written into the exponent bits.  XLA's exp (0.9 ULP) is the
+    largest error in every exp-based activation; this one's hi alone is within
+    0.65 ULP (renormalised, so an underflow of lo near the bottom of the range costs
+    nothing) and its lo lets callers carry e^y to twice the precision.  Results
+    below the smallest normal number are 0 (as XLA's CPU flushes them; y is clamped
+    at y_min, so e^(-inf) = 0); y > 88.3 (float32) overflows the exponent bits,
+    which no caller passes (they pass y <= 0); NaN stays NaN.  About twice the
+    arithmetic of XLA's exp: the callers that can afford XLA's 0.9 ULP use that.
+    """
+    fmt = _EXP_FORMATS[jnp.dtype(y.dtype)]
+    ys = jnp.maximum(y, fmt.y_min)  # NaN stays NaN
+    n = jnp.round(ys * (1 / math.log(2)))
+    r = (ys - n * fmt.a) - n * fmt.b  # exact (see _ExpFormat)
+    r_lo = -(n * fmt.c) if y_lo is None else y_lo - n * fmt.c
+    q2 = rounded(r * r * horner(r, _expm1_coefficients(fmt.terms)))  # rounded: no fused q2 + h
+    h = 1 + r
+    hi = h + q2
+    lo = ((h - hi) + q2) + (((1 - h) + r) + r_lo * hi)  # e^(r + r_lo) = e^r (1 + r_lo), to r_lo^2
+    hi, lo = hi + lo, (hi - (hi + lo)) + lo  # renormalised: hi alone is e^y rounded
+    # 2^n in the exponent bits; n below the normal range gives the bits of +0 (a flush)
+    biased = jnp.maximum(n.astype(fmt.int_type) + fmt.bias, 0)
+    scale = jax.lax.bitcast_convert_type(biased << fmt.mantissa, y.dtype)
+    return hi * scale, lo * scale
+
+
 def expm1(x, exp_x=None):
     """expm1(x) to about 1 ULP for x <= 1.3 (about 2.3 ULP above).
 
@@ -185,44 +254,133 @@ def expm1(x, exp_x=None):
     return jnp.where(near, series, exp_x - 1)
 
 
-def log1p_unit(y):
-    """log(1 + y) for 0 <= y <= 1 to about 1.5 ULP.
+def single_use(p, x):
+    """``p`` behind a select on ``x``'s NaN-ness (x NaN gives x): the select is p's only user.
+
+    XLA's CPU fusion will not duplicate an expensive producer (a divide, exp, sqrt)
+    into several consumers, nor fuse one that its consumer reads more than once; it
+    writes it to memory instead, a whole extra pass.  Behind this cheap select, which
+    may have any number of users, a divide is fused.
+    """
+    return jnp.where(x == x, p, x)
+
+
+def corrected_quotient(a, a_lo, d, c):
+    """(a + a_lo) / (d + c) for small a_lo, c: a/d rounded once plus (a_lo d - a c)/d^2.
+
+    Two divides, each with a single user: a reciprocal used twice would split XLA's
+    CPU loop fusion in two (an expensive producer that its consumer reuses is not fused).
+    """
+    return a / d + (a_lo * d - a * c) / (d * d)
+
+
+def log1p_unit(y, y_lo=None):
+    """log(1 + y) for 0 <= y <= 1 to about 1.5 ULP; y = y + y_lo when y_lo is given.
 
     Uses log1p(y) = 2 atanh(s), s = y / (2 + y) <= 1/3, whose odd series
-    converges fast; the rounding error r of 2 + y is corrected.  Written with one
-    reciprocal and products: XLA's CPU fusion will not fuse a divide whose result
-    is used twice, and every unfused op costs a pass over memory.
+    converges fast; the rounding error r of 2 + y (and y_lo) is corrected:
+    s = (y + y_lo) / (d + r + y_lo) by :func:`corrected_quotient`.
     """
     d = 2 + y
     r = (2 - d) + y  # 2 + y == d + r exactly
-    inv = 1 / d
-    s = y * inv
-    s = s - s * (r * inv)
+    if y_lo is None:
+        s = corrected_quotient(y, 0, d, r)
+    else:
+        s = corrected_quotient(y, y_lo, d, r + y_lo)
     s2 = s * s
     n = terms(y, 8, 17)
     series = horner(s2, [1.0 / (2 * k + 3) for k in range(n)])
     return 2 * s + 2 * s * (s2 * series)
 
 
-def _logistic_parts(x):
-    """(small, big) = (e/(1+e), 1/(1+e)), e = exp(-|x|) <= 1: one exp, one reciprocal.
+def neg_abs(x):
+    """-|x| whose derivative at 0 is +1 (the x <= 0 side's), not abs's 0.
 
-    The rounding error r of 1 + e (d + r == 1 + e exactly) is corrected,
-    1/(d + r) = (1/d)(1 - r/d); big = 1 - small rounds once (Sterbenz).
+    exp(neg_abs(x)) is e^x on x <= 0 and e^-x on x > 0; the functions built on it
+    choose their x <= 0 formula at 0, so second derivatives there see the right slope.
     """
-    e = jnp.exp(-jnp.abs(x))
+    return jnp.where(x > 0, -x, x)
+
+
+def _logistic_parts(x):
+    """(small, big) = (e/(1+e), 1/(1+e)), e = exp(-|x|) <= 1 (XLA's exp), to about 1.8 ULP.
+
+    small = q (1 - c/d): q = e/d rounded once, d = 1 + e rounded and c its rounding
+    error; 1/d in the correction is (3 - d)/2, exact at d = 1 and 2 and within 12%
+    between, which is plenty for a term of half an ULP.  One divide, whose only user
+    is a select (see :func:`single_use`).  big = 1 - small rounds once (Sterbenz).
+    """
+    e = jnp.exp(neg_abs(x))
     d = 1 + e
-    r = (1 - d) + e
-    inv = 1 / d
-    small = e * inv
-    small = small - small * (r * inv)
+    q = single_use(e / d, x)
+    small = q - q * (((1 - d) + e) * (1.5 - 0.5 * d))
     return small, 1 - small
+
+
+def accurate_parts(x, x_lo=None):
+    """(e_hi, e_lo, d, c, k) for e/(1 + e) to ~1 ULP: e = exp(-|x + x_lo|) as a double word.
+
+    d = 1 + e_hi rounded, c = (1 + e) - d, k ~ 1/d (see :func:`_logistic_parts`).
+    x_lo enters the exp's argument, not a correction term: near the underflow of e^-|x|
+    a correction would be subnormal and flushed, and x_lo moves e by |x x_lo| relative.
+    """
+    y_lo = None if x_lo is None else jnp.where(x > 0, -x_lo, x_lo)
+    e, e_lo = exp_dw(neg_abs(x), y_lo)
+    d = 1 + e
+    return e, e_lo, d, ((1 - d) + e) + e_lo, 1.5 - 0.5 * d
+
+
+def sigmoid_pair_accurate(x, x_lo=None):
+    """(sigmoid(u), sigmoid(-u)), u = x + x_lo, each within 1 ULP (e^-|u| a double word).
+
+    small = q + (e_lo - q c) k, q = e_hi/d rounded once (see :func:`accurate_parts`).
+    """
+    e, e_lo, d, c, k = accurate_parts(x, x_lo)
+    q = single_use(e / d, x)
+    small = q + (e_lo - q * c) * k
+    big = 1 - small
+    positive = x > 0
+    return jnp.where(positive, big, small), jnp.where(positive, small, big)
+
+
+def sigmoid_terms_accurate(x, x_lo=None):
+    """(sigmoid(u), sigmoid(-u), sigmoid(u) sigmoid(-u), e^-|u|), u = x + x_lo.
+
+    The sigmoids within 1 ULP (:func:`sigmoid_pair_accurate`), their product
+    e/(1 + e)^2 within 1.75 ULP as e/d^2 (1 - 2c/d) + e_lo/d^2 rather than a product
+    of two rounded factors, and e^-|u| (rounded from its double word) for callers
+    that need it too.  Two divides, each behind a select (see :func:`single_use`).
+    """
+    e, e_lo, d, c, k = accurate_parts(x, x_lo)
+    q = single_use(e / d, x)
+    small = q + (e_lo - q * c) * k
+    big = 1 - small
+    p = single_use(e / (d * d), x)
+    product = p + (e_lo * k * k - p * (2 * c * k))
+    positive = x > 0
+    return jnp.where(positive, big, small), jnp.where(positive, small, big), product, e + e_lo
+
+
+def times_sigmoid(x, u, u_lo=None):
+    """x sigmoid(u + u_lo) to about 1.9 ULP: one divide, the numerator and e^-|u| double words.
+
+    u > 0: x / (1 + e);  u <= 0: x e / (1 + e), e = e^-|u|.  The quotient rounds once
+    and the rounding of 1 + e and e's low word are corrected; only x e's rounding is
+    not (x * sigmoid(u) rounded twice, with sigmoid's own 1.5 ULP, reached 3.8 ULP).
+    """
+    e, e_lo, d, c, k = accurate_parts(u, u_lo)
+    positive = u > 0
+    xs = jnp.where(jnp.isinf(x), jnp.zeros_like(x), x)  # x e: 0 * inf would be NaN
+    numerator = jnp.where(positive, x, xs * e)
+    numerator_lo = jnp.where(positive, jnp.zeros_like(x), xs * e_lo)
+    q = single_use(numerator / d, u)
+    return jnp.where(jnp.isinf(x), q, q + (numerator_lo - q * c) * k)  # inf * c would be NaN
 
 
 def sigmoid_pair(x):
     """(sigmoid(x), sigmoid(-x)), each to about 1.5 ULP: e/(1+e) and 1/(1+e), e = exp(-|x|)."""
     small, big = _logistic_parts(x)
-    positive = x >= 0
+    positive = x > 0
     return jnp.where(positive, big, small), jnp.where(positive, small, big)
 
 

@@ -52,27 +52,12 @@ def _state(names, params_sets, dtypes, what, lo, hi, ulp):
 
 _BOTH = ("float32", "float64")
 _SWISH_BETAS = ((), (("beta", 0.5),), (("beta", 1.702),))
-# x * sigmoid(x): exp's own error (up to 0.9 ULP), a reciprocal and three roundings.
-_state(["silu"], [()], _BOTH, "value", -np.inf, 0.0, 3.0)
-_state(["swish"], _SWISH_BETAS, _BOTH, "value", -np.inf, np.inf, 3.0)
-# log1p(e^-|x|): exp's error passes through log1p almost unchanged in the tail.
-_state(["softplus"], [()], _BOTH, "value", -np.inf, 0.0, 2.5)
-_state(["log_sigmoid"], [()], _BOTH, "value", 0.0, np.inf, 2.5)
-# x * n / (n + 2), n = e^x (e^x + 2): exp's error plus four roundings.
-_state(["mish"], [()], _BOTH, "value", -np.inf, 0.5, 3.5)
-_state(["mish"], [()], ["float64"], "derivative", -np.inf, -5.0, 5.0)
+# x > 0: T = 1 - 2w^2/((1 + w)^2 + w^2), w = e^-x, rounds four times before x T (T >= 0.6).
+_state(["mish"], [()], _BOTH, "value", 0.0, 0.5, 3.0)
 # x * (x + 3) / 6 rounds three times.
 _state(["hard_swish"], [()], ["float64"], "value", 0.0, 3.0, 2.5)
-# b / (2 (r + |x|)) with r = sqrt(x^2 + b) rounded, near x = 0.
-_state(["squareplus"], [()], ["float32"], "value", -1.0, 0.0, 3.0)
-# x * sigma(v) with v a double word: sigma's error plus the product.
-_state(["gelu"], [()], _BOTH, "value", -np.inf, np.inf, 3.0)
-_state(["gelu"], [()], ["float64"], "derivative", -np.inf, -6.0, 5.0)
-_state(["gelu"], [()], ["float32"], "derivative", -1.0, -0.5, 5.0)
-# The erf form rests on XLA's erfc, which is off by up to 60 ULP (float32) and
-# about 230 ULP (float64) in the left tail; jaxact has no erfc of its own yet.
-_state(["gelu"], [(("approximate", False),)], ["float32"], "value", -np.inf, -0.5, 64.0)
-_state(["gelu"], [(("approximate", False),)], ["float64"], "value", -np.inf, -0.5, 256.0)
+# near the zero of gelu' (x0 = -0.7525): E expm1(v - v0) + c d (1 + 3aQ), each rounded a few times.
+_state(["gelu"], [()], ["float32"], "derivative", -1.0, -0.5, 4.5)
 
 
 def _stated(config, dtype: str, what: str):
@@ -282,20 +267,7 @@ def test_famous_spurious_zeros_are_gone():
 # Configs listed here exceed their stated float32 bounds somewhere on the scan
 # (max ULP measured 2026-11-28); they are strict xfails, so fixing one makes its
 # test fail until it is taken off the list.  Recorded on issue 2.
-DENSE_SCAN_KNOWN_OVER = {
-    "sigmoid": "forward 2.27 ULP at -2.7125 (bound 2)",
-    "silu": "forward 3.41 ULP at -1.9087 (bound 3), derivative 4.73 at -6.714 (bound 4)",
-    "swish": "forward 3.41 ULP at -1.9087 (bound 3), derivative 4.73 at -6.714 (bound 4)",
-    "swish[beta=1.702]": "forward 3.82 ULP at -3.637, derivative 4.99 at -3.943",
-    "swish[beta=0.5]": "forward 3.41 ULP at -3.817, derivative 4.22 at -11.53",
-    "mish": "forward 4.56 ULP at -6.764 (bound 3.5), derivative 5.90 at -6.632 (bound 4)",
-    "gelu": "forward 3.88 ULP at -1.8375 (bound 3), derivative 5.69 at -4.369",
-    "gelu[approximate=False]": "forward 64.9 ULP at -11.456 (bound 64: XLA's erfc)",
-    "softplus": "forward 2.50 ULP at -2.021, 2.16 at 0.0811 (bound 2 there)",
-    "log_sigmoid": "forward 2.50 ULP at 2.021, 2.16 at -0.0811 (bound 2 there)",
-    "squareplus": "derivative 4.16 ULP at -0.0139 (bound 4)",
-    "squareplus[b=0.25]": "derivative 4.12 ULP at -0.0035 (bound 4)",
-}
+DENSE_SCAN_KNOWN_OVER: dict[str, str] = {}
 
 
 def _dense_scan_params():

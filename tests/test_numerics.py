@@ -57,7 +57,17 @@ CASES = [
     ("sigmoid", lambda x: num.sigmoid_pair(x)[0], lambda x: 1 / (1 + mp.exp(-x)), RNG.uniform(-80, 80, 3000)),
     ("sigmoid'", num.sigmoid_product, lambda x: mp.exp(-abs(x)) / (1 + mp.exp(-abs(x))) ** 2, RNG.uniform(-80, 80, 3000)),
 ]
-BOUNDS = {"expm1": 1.5, "log1p on [0, 1]": 2.0, "tanh": 1.5, "sigmoid": 2.0, "sigmoid'": 3.0}
+_SIG = lambda x: 1 / (1 + mp.exp(-x))  # noqa: E731
+CASES += [
+    ("exp (hi)", lambda y: num.exp_dw(y)[0], mp.exp, np.concatenate([RNG.uniform(-80, 0, 3000), -np.logspace(-30, 1.9, 300)])),
+    ("accurate sigmoid", lambda x: num.sigmoid_pair_accurate(x)[0], _SIG, RNG.uniform(-80, 80, 3000)),
+    ("accurate sigmoid'", lambda x: num.sigmoid_terms_accurate(x)[2], lambda x: _SIG(x) * _SIG(-x), RNG.uniform(-80, 80, 3000)),
+    ("x sigmoid(x)", lambda x: num.times_sigmoid(x, x), lambda x: x * _SIG(x), RNG.uniform(-80, 80, 3000)),
+]
+BOUNDS = {
+    "expm1": 1.5, "log1p on [0, 1]": 2.0, "tanh": 1.5, "sigmoid": 2.0, "sigmoid'": 3.0,
+    "exp (hi)": 0.65, "accurate sigmoid": 1.0, "accurate sigmoid'": 1.75, "x sigmoid(x)": 2.0,
+}
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -74,3 +84,31 @@ def test_building_blocks_are_accurate(name, fn, ref, xs, dtype):
 def test_clamp_passes_the_gradient_at_its_bounds():
     g = jax.grad(lambda x: num.clamp(x, -1.0, 0.0))
     assert float(g(0.0)) == 1.0 and float(g(-1.0)) == 1.0 and float(g(0.5)) == 0.0
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_exp_dw_is_a_double_word_within_a_quarter_ulp(dtype):
+    """hi + lo within 0.25 ULP of e^(y + y_lo) (exact reduction, Taylor to 2^-27.5 / 2^-63).
+
+    Above e^-70: further down lo * 2^n is subnormal, flushed, and hi alone is left.
+    """
+    y = np.concatenate([RNG.uniform(-70, 0, 2000), -np.logspace(-20, 1.8, 300)]).astype(dtype)
+    y_lo = (y * RNG.uniform(-1, 1, y.size) * np.finfo(dtype).eps / 2).astype(dtype)
+    for lo in (None, y_lo):
+        hi, low = jax.jit(num.exp_dw)(jnp.asarray(y), None if lo is None else jnp.asarray(lo))
+        with mp.workdps(50):
+            want = [mp.exp(mp.mpf(float(a)) + (0 if lo is None else mp.mpf(float(b)))) for a, b in zip(y, y if lo is None else lo)]
+            got = [mp.mpf(float(h)) + mp.mpf(float(v)) for h, v in zip(np.asarray(hi), np.asarray(low))]
+            err = max(abs(g - w) / mp.mpf(float(np.spacing(dtype(float(w))))) for g, w in zip(got, want))
+        assert float(err) <= 0.25, f"{np.dtype(dtype).name}: {float(err):.3f} ULP"
+
+
+def test_exp_dw_special_values():
+    hi, lo = jax.jit(num.exp_dw)(jnp.float32([-np.inf, -200.0, 0.0, np.nan]))
+    np.testing.assert_array_equal(np.asarray(hi), np.float32([0.0, 0.0, 1.0, np.nan]))
+    assert np.asarray(lo)[:3].tolist() == [0.0, 0.0, 0.0]
+
+
+def test_single_use_passes_values_and_nan_through():
+    x = jnp.float32([1.0, np.nan, -2.0])
+    np.testing.assert_array_equal(np.asarray(num.single_use(x * 3, x)), np.float32([3.0, np.nan, -6.0]))
