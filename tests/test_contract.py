@@ -51,7 +51,6 @@ def _state(names, params_sets, dtypes, what, lo, hi, ulp):
 
 
 _BOTH = ("float32", "float64")
-_SWISH_BETAS = ((), (("beta", 0.5),), (("beta", 1.702),))
 # x > 0: T = 1 - 2w^2/((1 + w)^2 + w^2), w = e^-x, rounds four times before x T (T >= 0.6).
 _state(["mish"], [()], _BOTH, "value", 0.0, 0.5, 3.0)
 # x * (x + 3) / 6 rounds three times.
