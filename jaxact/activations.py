@@ -624,45 +624,45 @@ def _squareplus_root(x, b):
     return jnp.where(huge, big_x * jnp.sqrt(1 + (b / big_x) / big_x), jnp.sqrt(small_x * small_x + b))
 
 
-def _squareplus_left_limit(x):
-    return 1e15 if x.dtype == jnp.float32 else 1e140
+# |x| above which x^2 might overflow: x and b are scaled by 2^-k, 2^-2k first (exact)
+_SQUAREPLUS_SCALING = {"single": (1e15, 2.0**-66), "double": (1e140, 2.0**-540)}
 
 
-def _squareplus_left(x, b):
-    """(r, D, E) for x < 0, where f = b / D and f' = b / (2 E), each rounded once.
-
-    r = sqrt(x^2 + b) with x^2 + b summed error-free and r corrected by a Newton step
-    (about 0.5 ULP), D = 2 (r + |x|), E = x^2 + b + |x| r = r (r + |x|): sums of positives.
-    """
-    xs = jnp.clip(x, -_squareplus_left_limit(x), 0)  # x^2 stays finite
-    x2, x2_lo = num.two_prod(xs, xs)
-    sq, sq_lo = num.two_sum(x2, jnp.full_like(x, b))
-    sq_lo = sq_lo + x2_lo
-    r = jnp.sqrt(sq)
+def _squareplus_parts(x, b):
+    """(s, x_s, b_s, r, r_lo): x and b scaled by s, s^2 (s = 1 unless |x| is huge) and
+    r + r_lo = sqrt(x_s^2 + b_s), the sum error-free and r corrected by a Newton step."""
+    limit, small = _SQUAREPLUS_SCALING["double" if num.is_double(x) else "single"]
+    scale = jnp.where(jnp.abs(x) > limit, jnp.full_like(x, small), _ones(x))
+    xs = num.safe_finite(x) * scale
+    bs = b * (scale * scale)  # may flush to 0 where it is negligible anyway
+    sq, sq_lo = num.two_sum(xs * xs, bs)
+    r = num.single_use(jnp.sqrt(sq), x)
     p, p_err = num.two_prod(r, r)
-    r_lo = (((sq - p) - p_err) + sq_lo) / (2 * r)  # one Newton step: sqrt(s) = r + (s - r^2) / 2r
-    ax = -xs
-    den, den_lo = num.two_sum(r, ax)
-    return r + r_lo, 2 * den + 2 * (den_lo + r_lo), sq + (sq_lo + ax * (r + r_lo))
+    r_lo = ((sq - p) - p_err + sq_lo) * (0.5 / r)  # sqrt(s) = r + (s - r^2) / 2r
+    return scale, xs, bs, sq, r, jnp.where(r > 0, r_lo, _zeros(r))
 
 
 def _squareplus_value(x, b):
-    r = _squareplus_root(x, b)
-    _, den, _ = _squareplus_left(x, b)
-    # for x < 0, (x + r)/2 cancels: use b / (2 (r - x)) = b / (2 (r + |x|)) instead
-    huge = x < -_squareplus_left_limit(x)  # there r - x = 2|x| (1 + ...) does not round badly
-    left = jnp.where(huge, b / (2 * (r - x)), b / den)
-    return jnp.where(x >= 0, x / 2 + r / 2, left)  # halves first: no overflow
+    """x >= 0: (x + r)/2.  x < 0: b / (2 D), D = r + |x| (no cancellation) with its
+    rounding error D_lo (fast two-sum, r >= |x|) corrected: b/(2D) (1 - D_lo/D) =
+    q - q^2 D_lo (2/b), q = b/(2D) rounded once (rounded r and D cost up to 2.2 ULP)."""
+    scale, xs, bs, _, r, r_lo = _squareplus_parts(x, b)
+    right = (x / 2 + (r / scale) / 2) + (r_lo / scale) / 2  # halves first: no overflow
+    den = r - xs
+    den_lo = ((r - den) - xs) + r_lo
+    numerator = b * scale  # f = b s / (2 (r_s + |x_s|)); b s^2 could underflow
+    q = num.single_use(numerator / (2 * den), x)
+    two_over_n = jnp.where(numerator == 0, _zeros(x), 2 / jnp.where(numerator == 0, _ones(x), numerator))
+    left = q - q * q * den_lo * two_over_n
+    return jnp.where(x >= 0, right, jnp.where(x == -INF, _zeros(x), left))
 
 
 def _squareplus_prime(x, b):
-    r = _squareplus_root(x, b)
-    ratio = jnp.where(jnp.isinf(x), jnp.sign(x), x / jnp.where(r > 0, r, _ones(r)))
-    _, _, left_den = _squareplus_left(x, b)
-    # x < 0: (1 + x/r)/2 cancels; b / (2 r (r - x)) = b / (2 (x^2 + b + |x| r)) adds positives
-    huge = x < -_squareplus_left_limit(x)
-    left = jnp.where(huge, (b / (2 * r)) / (r - x), b / (2 * left_den))
-    return jnp.where(x >= 0, (1 + ratio) / 2, left)
+    """x >= 0: (1 + x/r)/2.  x < 0: b / (2 E), E = x^2 + b + |x| r = r (r + |x|) (positives)."""
+    scale, xs, _, sq, r, _ = _squareplus_parts(x, b)
+    ratio = jnp.where(jnp.isinf(x), jnp.sign(x), xs / jnp.where(r > 0, r, _ones(r)))
+    left = ((b * scale) / (2 * (sq - xs * r))) * scale  # b s^2 first could underflow
+    return jnp.where(x >= 0, (1 + ratio) / 2, jnp.where(x == -INF, _zeros(x), left))
 
 
 def _squareplus_narrow_value(x, b):
@@ -695,9 +695,8 @@ def squareplus(x, b=4):
     Range (0, inf) for b > 0. Numerics: for x < 0 both f and f' are written as
     b / (2 (r + |x|)) and b / (2 r (r + |x|)) with r = sqrt(x^2 + b), which do not
     cancel (jax.nn's value is 0 below about -2e3 in float32); x^2 never overflows.
-    In float32/float64, x^2 + b is summed error-free and r corrected by a Newton step
-    (rounded r, r + |x| and the quotient reached 2.2 ULP); bfloat16/float16 inputs take
-    the plain float32 forms.
+    In float32/float64 the rounding of r + |x| is corrected (with it, f reached 2.2 ULP);
+    bfloat16/float16 inputs take the plain float32 forms.
     """
     _validate("squareplus", (_B,), {"b": b})
     return _SQUAREPLUS.apply(x, b)
