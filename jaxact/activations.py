@@ -1057,7 +1057,8 @@ def _tanh_softplus(x):
     x <= 0: n = w (w + 2), den = n + 2; T = n / den, 1 - T = 2 / den.  n, den and the
             quotient are double words (T + T_lo within ~0.1 ULP): x T would otherwise
             add T's 2-3 ULP to the product's rounding.
-    x > 0:  1 - T = 2 w^2 / ((1 + w)^2 + w^2), T = 1 - (1 - T) (T >= 0.6: no cancellation).
+    x > 0:  1 - T = 2 w^2 / (1 + 2w + 2w^2), T = 1 - (1 - T) (T >= 0.6: no cancellation),
+            both double words as well.
     """
     w, w_lo = num.exp_dw(num.neg_abs(x))
     a = w + 2
@@ -1069,11 +1070,21 @@ def _tanh_softplus(x):
     t_neg = num.single_use(n / den, x)
     p, p_err = num.two_prod(t_neg, den)
     t_lo = ((n - p) - p_err + n_lo - t_neg * den_lo) / den
-    one_minus_pos = num.single_use(2 * w * w / ((1 + w) * (1 + w) + w * w), x)
+    # x > 0: 1 - T = 2w^2 / (1 + 2w + 2w^2) as a double word, then T = 1 - (1 - T) error-free
+    w2, w2_err = num.two_prod(w, w)
+    w2_lo = w2_err + 2 * w * w_lo
+    s, s_lo = num.two_sum(2 * w, 2 * w2)
+    d_pos, d_pos_lo = num.two_sum(jnp.ones_like(x), s)
+    d_pos_lo = d_pos_lo + (s_lo + 2 * (w_lo + w2_lo))
+    one_minus_pos = num.single_use(2 * w2 / d_pos, x)
+    p, p_err = num.two_prod(one_minus_pos, d_pos)
+    om_lo = ((2 * w2 - p) - p_err + 2 * w2_lo - one_minus_pos * d_pos_lo) / d_pos
+    t_pos = 1 - one_minus_pos
+    t_pos_lo = ((1 - t_pos) - one_minus_pos) - om_lo  # 1 - T >= 0.6 > 1 - T: exact
     negative = x <= 0
-    t = jnp.where(negative, t_neg, 1 - one_minus_pos)
+    t = jnp.where(negative, t_neg, t_pos)
     one_minus = jnp.where(negative, 2 / den, one_minus_pos)
-    return t, jnp.where(negative, t_lo, 0), one_minus, w, w_lo, den, den_lo
+    return t, jnp.where(negative, t_lo, t_pos_lo), one_minus, w, w_lo, den, den_lo
 
 
 def _mish_value(x):
@@ -1202,25 +1213,32 @@ def _gelu_tanh_value(x):
     return jnp.where(x < -_GELU_CLAMP, _zeros(x), num.times_sigmoid(x, v_hi, v_lo))
 
 
-_GELU_NEAR_ROOT = (-1.5, -0.4)  # where G = 1 + e^v + x v' cancels by more than a factor 2
+_GELU_NEAR_ROOT = (-0.76, -0.745)  # around the zero of G, where the far form's relative error grows
 
 
 def _gelu_g_far(x, v_hi, v_lo, c_hi, c_lo):
-    """G = 1 + e^v + x v' = (3v - 2cx) + (1 + e^v), with 3v - 2cx summed error-free."""
+    """G = 1 + e^v + x v' = ((3v - 2cx) + 1) + e^v, every sum error-free but the last.
+
+    3v - 2cx = x v' as a double word (v is one), e^v as one: G is within about 2^-44
+    of the truth in absolute terms, so only within about 1e-5 of the zero of G does
+    its relative error pass an ULP, and there the d = x - x0 form takes over.
+    """
     three_v = 3 * v_hi
     three_v_lo = ((2 * v_hi - three_v) + v_hi) + 3 * v_lo  # 2 v_hi + v_hi: fast two-sum
     cx, cx_lo = num.two_prod(x, jnp.full_like(x, c_hi))
     s, s_lo = num.two_sum(three_v, -2 * cx)
     s_lo = s_lo + (three_v_lo - 2 * (cx_lo + c_lo * x))
-    return s + (s_lo + (1 + num.exp_dw(num.neg_abs(v_hi))[0]))
+    e, e_lo = num.exp_dw(num.neg_abs(v_hi), v_lo)
+    t, t_lo = num.two_sum(s + 1, e)  # s + 1 is exact where |s| >= 1/2
+    return t + (t_lo + (s_lo + e_lo))
 
 
 def _gelu_tanh_prime(x):
     """f'(x) = sigma(v) + x v' sigma(v) sigma(-v),  v' = 2 sqrt(2/pi) (1 + 3a x^2).
 
     x > 0: as written. x <= 0: sigma(v) sigma(-v) G with G = 1 + e^v + x v'.  Away from
-    the zero x0 of G (x < -1.5 or x > -0.4, where G cancels by less than a factor 2),
-    x v' = 3v - 2cx with v a double word, summed error-free.  Near x0,
+    the zero x0 of G (outside [-0.76, -0.745]), G from double words (see
+    :func:`_gelu_g_far`).  Near x0,
     G = E expm1(v - v0) + (x v' - x0 v0') where, with d = x - x0 and
     Q = x^2 + x x0 + x0^2 > 0, v - v0 = c d (1 + a Q) and x v' - x0 v0' = c d (1 + 3a Q):
     both terms have the sign of d.

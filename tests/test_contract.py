@@ -51,12 +51,8 @@ def _state(names, params_sets, dtypes, what, lo, hi, ulp):
 
 
 _BOTH = ("float32", "float64")
-# x > 0: T = 1 - 2w^2/((1 + w)^2 + w^2), w = e^-x, rounds four times before x T (T >= 0.6).
-_state(["mish"], [()], _BOTH, "value", 0.0, 0.5, 3.0)
 # x * (x + 3) / 6 rounds three times.
 _state(["hard_swish"], [()], ["float64"], "value", 0.0, 3.0, 2.5)
-# near the zero of gelu' (x0 = -0.7525): E expm1(v - v0) + c d (1 + 3aQ), each rounded a few times.
-_state(["gelu"], [()], ["float32"], "derivative", -1.0, -0.5, 4.5)
 
 
 def _stated(config, dtype: str, what: str):

@@ -41,6 +41,8 @@ import numpy as np
 import pytest
 
 from configs import ELEMENTWISE_CONFIGS, bound, config_id, derivative_by_jvp
+from jaxact import _erfc_coefficients as erfc_constants
+from jaxact import activations as acts
 from references import ELEMENTWISE, deriv_zero_crossings
 from test_contract import DERIVATIVE_ULP, FORWARD_ULP, _check, as_computed
 from ulp import mp_double_word
@@ -82,20 +84,22 @@ def _switches(config) -> list[float]:
         points += [-0.7]
     elif name == "celu":  # expm1(x / alpha)
         points += [-0.7 * kw["alpha"]]
-    elif name in ("silu", "swish"):  # u = beta x; expm1(u - x0) switch; u clamped at -800
+    elif name in ("silu", "swish"):  # u = beta x; expm1(u - x0) switch; far form below -2; clamp at -800
         beta = kw.get("beta", 1.0)
         (u0,) = deriv_zero_crossings("silu")
-        points += [(u0 - 0.7) / beta, -800.0 / beta, 1e290, -1e290]
-    elif name == "mish":  # expm1(x - x0) switch; x clamped at -800
+        points += [(u0 - 0.7) / beta, acts._SILU_NEAR_ROOT / beta, -800.0 / beta, 1e290, -1e290]
+    elif name == "mish":  # expm1(x - x0) switch; far form of h below -1.5; x clamped at -800
         (x0,) = deriv_zero_crossings("mish")
-        points += [x0 - 0.7, -800.0]
-    elif name == "gelu" and kw["approximate"]:  # clip at +-30; expm1 switch in f'
-        points += [-30.0, 30.0, _gelu_tanh_expm1_switch()]
-    elif name == "gelu":  # Taylor window of f'; XLA erfc's branches at |z| = 1, 8 (z = -x/sqrt 2); clip at 1e4
-        r2 = math.sqrt(2.0)
-        points += [-1.6, -0.5, -r2, r2, -8 * r2, 8 * r2, -1e4, 1e4]
-    elif name == "squareplus":  # sqrt(x^2 + b) rescaled beyond |x| = 1e150
-        points += [-1e150, 1e150]
+        points += [x0 - 0.7, acts._MISH_NEAR_ROOT, -800.0]
+    elif name == "gelu" and kw["approximate"]:  # clip at +-30; d-form window and its expm1 switch in f'
+        points += [-30.0, 30.0, *acts._GELU_NEAR_ROOT, _gelu_tanh_expm1_switch()]
+    elif name == "gelu":  # Taylor window of f'; jaxact erfc's branches at |z| = 0.5 and its underflow
+        r2 = math.sqrt(2.0)  # (z = -x/sqrt 2); the Mills-ratio tail of f'; clip at 1e4
+        small, limit = erfc_constants.SMALL, erfc_constants.TAIL_LIMIT["float64"]
+        points += [-1.6, -0.5, -small * r2, small * r2, -limit * r2, acts._GELU_EXACT_TAIL["double"][1], -1e4, 1e4]
+    elif name == "squareplus":  # x and b rescaled beyond |x| = 1e140
+        limit = acts._SQUAREPLUS_SCALING["double"][0]
+        points += [-limit, limit]
     return points
 
 
