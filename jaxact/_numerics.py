@@ -330,26 +330,14 @@ def accurate_parts(x, x_lo=None):
     return e, e_lo, d, ((1 - d) + e) + e_lo, 1.5 - 0.5 * d
 
 
-def sigmoid_pair_accurate(x, x_lo=None):
-    """(sigmoid(u), sigmoid(-u)), u = x + x_lo, each within 1 ULP (e^-|u| a double word).
-
-    small = q + (e_lo - q c) k, q = e_hi/d rounded once (see :func:`accurate_parts`).
-    """
-    e, e_lo, d, c, k = accurate_parts(x, x_lo)
-    q = single_use(e / d, x)
-    small = q + (e_lo - q * c) * k
-    big = 1 - small
-    positive = x > 0
-    return jnp.where(positive, big, small), jnp.where(positive, small, big)
-
-
 def sigmoid_terms_accurate(x, x_lo=None):
     """(sigmoid(u), sigmoid(-u), sigmoid(u) sigmoid(-u), e^-|u|), u = x + x_lo.
 
-    The sigmoids within 1 ULP (:func:`sigmoid_pair_accurate`), their product
-    e/(1 + e)^2 within 1.75 ULP as e/d^2 (1 - 2c/d) + e_lo/d^2 rather than a product
-    of two rounded factors, and e^-|u| (rounded from its double word) for callers
-    that need it too.  Two divides, each behind a select (see :func:`single_use`).
+    The sigmoids within 1 ULP: small = q + (e_lo - q c) k, q = e_hi/d rounded once (see
+    :func:`accurate_parts`), big = 1 - small.  Their product e/(1 + e)^2 within 1.75
+    ULP as e/d^2 (1 - 2c/d) + e_lo/d^2 rather than a product of two rounded factors,
+    and e^-|u| (rounded from its double word) for callers that need it too.  Two
+    divides, each behind a select (see :func:`single_use`).
     """
     e, e_lo, d, c, k = accurate_parts(x, x_lo)
     q = single_use(e / d, x)

@@ -60,7 +60,7 @@ CASES = [
 _SIG = lambda x: 1 / (1 + mp.exp(-x))  # noqa: E731
 CASES += [
     ("exp (hi)", lambda y: num.exp_dw(y)[0], mp.exp, np.concatenate([RNG.uniform(-80, 0, 3000), -np.logspace(-30, 1.9, 300)])),
-    ("accurate sigmoid", lambda x: num.sigmoid_pair_accurate(x)[0], _SIG, RNG.uniform(-80, 80, 3000)),
+    ("accurate sigmoid", lambda x: num.sigmoid_terms_accurate(x)[0], _SIG, RNG.uniform(-80, 80, 3000)),
     ("accurate sigmoid'", lambda x: num.sigmoid_terms_accurate(x)[2], lambda x: _SIG(x) * _SIG(-x), RNG.uniform(-80, 80, 3000)),
     ("x sigmoid(x)", lambda x: num.times_sigmoid(x, x), lambda x: x * _SIG(x), RNG.uniform(-80, 80, 3000)),
 ]
