@@ -190,7 +190,7 @@ class _ExpFormat:
     """
 
     def __init__(self, float_type, int_type, bits, terms, mantissa, bias, y_min):
-        self.float_type, self.int_type = float_type, int_type
+        self.int_type = int_type
         self.a = _split_bits(_LN2[0], bits[0])
         self.b = _split_bits(_LN2[0] - self.a, bits[1])
         self.c = float(np.asarray((_LN2[0] - self.a - self.b) + _LN2[1], float_type))
@@ -331,12 +331,12 @@ def accurate_parts(x, x_lo=None):
 
 
 def sigmoid_terms_accurate(x, x_lo=None):
-    """(sigmoid(u), sigmoid(-u), sigmoid(u) sigmoid(-u), e^-|u|), u = x + x_lo.
+    """(sigmoid(u), sigmoid(-u), sigmoid(u) sigmoid(-u), e_hi, e_lo), u = x + x_lo.
 
     The sigmoids within 1 ULP: small = q + (e_lo - q c) k, q = e_hi/d rounded once (see
     :func:`accurate_parts`), big = 1 - small.  Their product e/(1 + e)^2 within 1.75
     ULP as e/d^2 (1 - 2c/d) + e_lo/d^2 rather than a product of two rounded factors,
-    and e^-|u| (rounded from its double word) for callers that need it too.  Two
+    and e^-|u| = e_hi + e_lo for callers that need it too (one exp for all).  Two
     divides, each behind a select (see :func:`single_use`).
     """
     e, e_lo, d, c, k = accurate_parts(x, x_lo)
@@ -346,7 +346,7 @@ def sigmoid_terms_accurate(x, x_lo=None):
     p = single_use(e / (d * d), x)
     product = p + (e_lo * k * k - p * (2 * c * k))
     positive = x > 0
-    return jnp.where(positive, big, small), jnp.where(positive, small, big), product, e + e_lo
+    return jnp.where(positive, big, small), jnp.where(positive, small, big), product, e, e_lo
 
 
 def times_sigmoid(x, u, u_lo=None):
@@ -358,7 +358,7 @@ def times_sigmoid(x, u, u_lo=None):
     """
     e, e_lo, d, c, k = accurate_parts(u, u_lo)
     positive = u > 0
-    xs = jnp.where(jnp.isinf(x), jnp.zeros_like(x), x)  # x e: 0 * inf would be NaN
+    xs = safe_finite(x)  # x e: inf * 0 would be NaN
     numerator = jnp.where(positive, x, xs * e)
     numerator_lo = jnp.where(positive, jnp.zeros_like(x), xs * e_lo)
     q = single_use(numerator / d, u)

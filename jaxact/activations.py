@@ -908,7 +908,8 @@ def _silu_prime_dw(u_hi, u_lo):
             and e^u small.  Near the zero x0 of 1 + u + e^u it is d + e^{x0} expm1(d)
             with d = u - x0 (both terms have the sign of d).
     """
-    s, s_neg, q, e = num.sigmoid_terms_accurate(u_hi, u_lo)
+    s, s_neg, q, e_hi, e_lo = num.sigmoid_terms_accurate(u_hi, u_lo)
+    e = e_hi + e_lo  # e^u for u <= 0
     clamped = num.clamp(u_hi, -_EXP_UNDERFLOW, 0)
     in_range = (u_hi <= 0) & (u_hi > -_EXP_UNDERFLOW)
     lo = None if u_lo is None else jnp.where(in_range, u_lo, 0)
@@ -1225,10 +1226,11 @@ def _gelu_tanh_value(x):
 _GELU_NEAR_ROOT = (-0.76, -0.745)  # around the zero of G, where the far form's relative error grows
 
 
-def _gelu_g_far(x, v_hi, v_lo, c_hi, c_lo):
+def _gelu_g_far(x, v_hi, v_lo, c_hi, c_lo, e, e_lo):
     """G = 1 + e^v + x v' = ((3v - 2cx) + 1) + e^v, every sum error-free but the last.
 
-    3v - 2cx = x v' as a double word (v is one), e^v as one: G is within about 2^-44
+    3v - 2cx = x v' as a double word (v is one), e^v = e + e_lo as one (x <= 0, so
+    e^-|v| is e^v): G is within about 2^-44
     of the truth in absolute terms, so only within about 1e-5 of the zero of G does
     its relative error pass an ULP, and there the d = x - x0 form takes over.
     """
@@ -1237,7 +1239,6 @@ def _gelu_g_far(x, v_hi, v_lo, c_hi, c_lo):
     cx, cx_lo = num.two_prod(x, jnp.full_like(x, c_hi))
     s, s_lo = num.two_sum(three_v, -2 * cx)
     s_lo = s_lo + (three_v_lo - 2 * (cx_lo + c_lo * x))
-    e, e_lo = num.exp_dw(num.neg_abs(v_hi), v_lo)
     t, t_lo = num.two_sum(s + 1, e)  # s + 1 is exact where |s| >= 1/2
     return t + (t_lo + (s_lo + e_lo))
 
@@ -1255,7 +1256,7 @@ def _gelu_tanh_prime(x):
     dtype = x.dtype
     xc = num.clamp(x, -_GELU_CLAMP, _GELU_CLAMP)
     v_hi, v_lo = _gelu_tanh_argument(xc)
-    s, _, q, _ = num.sigmoid_terms_accurate(v_hi, v_lo)
+    s, _, q, e, e_lo = num.sigmoid_terms_accurate(v_hi, v_lo)  # e + e_lo = e^v for x <= 0
     c_hi, c_lo = num.double_word(_TWO_K, dtype)
     c = c_hi + c_lo
     dv = c * (1 + 3 * _GELU_A * xc * xc)
@@ -1266,11 +1267,10 @@ def _gelu_tanh_prime(x):
     big_e, _ = num.root_constant("gelu_tanh", "exp_v0", dtype)
     big_q = xn * xn + xn * x0 + x0 * x0
     cd = c * d
-    # e^(v - v0) = e^v / E, and e^v = e^{-|v|} (x <= 0) is the exp sigmoid_pair already took
-    exp_dv = num.exp_dw(num.neg_abs(v_hi))[0] * (1 + v_lo) / big_e
+    exp_dv = (e + e_lo) / big_e  # e^(v - v0) = e^v / E
     g = big_e * num.expm1(cd * (1 + _GELU_A * big_q), exp_x=exp_dv) + cd * (1 + 3 * _GELU_A * big_q)
     near = (xc >= _GELU_NEAR_ROOT[0]) & (xc <= _GELU_NEAR_ROOT[1])
-    g = jnp.where(near, g, _gelu_g_far(xc, v_hi, v_lo, c_hi, c_lo))
+    g = jnp.where(near, g, _gelu_g_far(xc, v_hi, v_lo, c_hi, c_lo, e, e_lo))
     negative = jnp.where(x < -_GELU_CLAMP, _zeros(x), q * g)
     return jnp.where(x <= 0, negative, positive)
 
