@@ -1116,7 +1116,7 @@ def _mish_prime(x):
             e and n + 2 are double words (see :func:`_tanh_softplus`).
     """
     t, _, one_minus, e, e_lo, den, den_lo = _tanh_softplus(x)
-    s = num.sigmoid_pair(x)[0]
+    s = 1 / (1 + e)  # sigma(x) for x > 0, where e = e^-x: no second exp
     positive = t + num.safe_finite(x) * s * (one_minus * (1 + t))
     xn = num.clamp(x, -_EXP_UNDERFLOW, 0)
     d = num.root_offset("mish", xn)
