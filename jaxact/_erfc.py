@@ -40,7 +40,7 @@ import jax
 import jax.numpy as jnp
 
 from jaxact import _erfc_coefficients as C
-from jaxact._numerics import double_word, horner, rounded, single_use, two_prod
+from jaxact._numerics import double_word, fast_two_sum, horner, rounded, single_use, two_prod
 
 _NARROW = (jnp.bfloat16, jnp.float16)
 
@@ -54,15 +54,6 @@ def _pow2(n, dtype):
     return jax.lax.bitcast_convert_type(bits, jnp.float64)
 
 
-def _fast_two_sum(a, b):
-    """(s, e) with s = fl(a + b), s + e == a + b exactly, for |a| >= |b| (or a == 0).
-
-    Dekker's fast two-sum, three operations; the callers know which operand is larger.
-    """
-    s = a + b
-    return s, (a - s) + b
-
-
 def _small(z_hi, z_lo, key):
     """(hi, lo) with hi + lo = erfc(z) for |z| <= 0.5 (z = z_hi + z_lo): 1 - z A(z**2)."""
     dtype = z_hi.dtype
@@ -72,7 +63,7 @@ def _small(z_hi, z_lo, key):
     p, pe = two_prod(z_hi, a_hi)
     # erf(z_hi + z_lo) = erf(z_hi) + z_lo 2/sqrt(pi) exp(-z_hi**2) + ..., exp(-t) ~ 1 - t + t**2/2
     corr = pe + z_hi * a_lo + z_hi * (t * rest) + z_lo * (a_hi * (1 + t * (t * 0.5 - 1)))
-    s, se = _fast_two_sum(jnp.ones_like(z_hi), -p)
+    s, se = fast_two_sum(jnp.ones_like(z_hi), -p)
     return s, se - corr
 
 
@@ -86,16 +77,16 @@ def _tail(a_hi, a_lo, key):
     n = jnp.round(s_hi * -C.INV_LN2)
     r_hi = -s_hi - n * jnp.asarray(c1, dtype)
     r_lo = -(n * jnp.asarray(c2, dtype)) - s_lo
-    r, r_e = _fast_two_sum(r_hi, r_lo)  # |r_hi| < |r_lo| only where r is tiny: then r_e is moot
+    r, r_e = fast_two_sum(r_hi, r_lo)  # |r_hi| < |r_lo| only where r is tiny: then r_e is moot
     # e**(r + r_e) = e**r (1 + r_e), e**r = 1 + r + h, h = r**2 (1/2 + r P(r)), |h| <= 0.07:
     # h's rounding errors (about 1.5 of its ULPs) reach e**r divided by more than 10
     h = (r * r) * (0.5 + r * horner(r, C.EXP_P3[: C.EXP_TERMS[key]]))
-    e_hi, e1 = _fast_two_sum(jnp.ones_like(r), r)
-    e_hi, e2 = _fast_two_sum(e_hi, h)
+    e_hi, e1 = fast_two_sum(jnp.ones_like(r), r)
+    e_hi, e2 = fast_two_sum(e_hi, h)
     e_lo = (e1 + e2) + e_hi * r_e
     # d = c + a as a double word; t = c / d rounded (it is only the argument of the flat Q)
     c = jnp.asarray(C.TAIL_C, dtype)
-    d_hi, d_e = _fast_two_sum(a_hi, jnp.full_like(a_hi, C.TAIL_C))  # a >= 0.5 >= c
+    d_hi, d_e = fast_two_sum(a_hi, jnp.full_like(a_hi, C.TAIL_C))  # a >= 0.5 >= c
     d_lo = d_e + a_lo
     t = single_use(c / d_hi, a_hi)  # one user: see single_use
     # Q(t) = Q0 + u S(u), u = t - center, |u S| <= 0.1 Q, as q_hi + q_lo
@@ -103,7 +94,7 @@ def _tail(a_hi, a_lo, key):
     q0_hi, q0_lo = double_word(q0, dtype)
     u = t - jnp.asarray(C.TAIL_CENTER[key], dtype)
     v = rounded(u * horner(u, q_rest))  # rounded: both uses below must see the same v
-    q_hi, q_e = _fast_two_sum(jnp.broadcast_to(q0_hi, u.shape), v)
+    q_hi, q_e = fast_two_sum(jnp.broadcast_to(q0_hi, u.shape), v)
     q_lo = q_e + q0_lo
     # erfcx(a) = t Q = c Q / d as x_hi + x_lo: x_hi ~ t q_hi, and the residual
     # c q - x_hi d (c q_hi - x_hi d_hi exact: two_prod and Sterbenz) gives x_lo
@@ -139,7 +130,7 @@ def _erfc_wide(z_hi, z_lo):
     n1 = jnp.floor(n * 0.5)
     scale1, scale2 = _pow2(n1, dtype), _pow2(n - n1, dtype)
     positive_value = ((f + f_lo) * scale1) * scale2
-    g, ge = _fast_two_sum(jnp.full_like(f, 2.0), -((f * scale1) * scale2))
+    g, ge = fast_two_sum(jnp.full_like(f, 2.0), -((f * scale1) * scale2))
     negative_value = g + (ge - (f_lo * scale1) * scale2)
     tail_value = jnp.where(negative, negative_value, positive_value)
     beyond = jnp.where(negative, jnp.full_like(z_hi, 2.0), jnp.zeros_like(z_hi))

@@ -88,6 +88,15 @@ def two_sum(a, b):
     return s, (big - s) + small
 
 
+def fast_two_sum(a, b):
+    """(s, e) with s = fl(a + b) and s + e == a + b exactly, for |a| >= |b| (or a == 0).
+
+    Dekker's fast two-sum, three operations: for callers that know which operand is larger.
+    """
+    s = a + b
+    return s, (a - s) + b
+
+
 def rounded(p):
     """``p`` as a rounded value that later additions cannot fuse with.
 
@@ -231,7 +240,7 @@ def exp_dw(y, y_lo=None):
     h = 1 + r
     hi = h + q2
     lo = ((h - hi) + q2) + (((1 - h) + r) + r_lo * hi)  # e^(r + r_lo) = e^r (1 + r_lo), to r_lo^2
-    hi, lo = hi + lo, (hi - (hi + lo)) + lo  # renormalised: hi alone is e^y rounded
+    hi, lo = fast_two_sum(hi, lo)  # renormalised: hi alone is e^y rounded
     # 2^n in the exponent bits; n below the normal range gives the bits of +0 (a flush)
     biased = jnp.maximum(n.astype(fmt.int_type) + fmt.bias, 0)
     scale = jax.lax.bitcast_convert_type(biased << fmt.mantissa, y.dtype)

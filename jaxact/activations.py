@@ -653,8 +653,8 @@ def _squareplus_value(x, b):
     q - q^2 D_lo (2/b), q = b/(2D) rounded once (rounded r and D cost up to 2.2 ULP)."""
     scale, xs, bs, _, r, r_lo = _squareplus_parts(x, b)
     right = (x / 2 + (r / scale) / 2) + (r_lo / scale) / 2  # halves first: no overflow
-    den = r - xs
-    den_lo = ((r - den) - xs) + r_lo
+    den, den_lo = num.fast_two_sum(r, -xs)  # r >= |x|
+    den_lo = den_lo + r_lo
     numerator = b * scale  # f = b s / (2 (r_s + |x_s|)); b s^2 could underflow
     q = num.single_use(numerator / (2 * den), x)
     two_over_n = jnp.where(numerator == 0, _zeros(x), 2 / jnp.where(numerator == 0, _ones(x), numerator))
@@ -1070,12 +1070,11 @@ def _tanh_softplus(x):
             both double words as well.
     """
     w, w_lo = num.exp_dw(num.neg_abs(x))
-    a = w + 2
-    a_lo = (2 - a) + w  # w <= 1: exact
+    a, a_lo = num.fast_two_sum(jnp.full_like(x, 2.0), w)  # w <= 1
     n, n_err = num.two_prod(w, a)
     n_lo = n_err + (w * a_lo + w_lo * a)
-    den = n + 2
-    den_lo = ((2 - den) + n) + n_lo  # n < 4: exact as well
+    den, den_lo = num.fast_two_sum(jnp.full_like(x, 2.0), n)  # n < 4: 2's exponent is n's
+    den_lo = den_lo + n_lo
     t_neg = num.single_use(n / den, x)
     p, p_err = num.two_prod(t_neg, den)
     t_lo = ((n - p) - p_err + n_lo - t_neg * den_lo) / den
@@ -1088,8 +1087,8 @@ def _tanh_softplus(x):
     one_minus_pos = num.single_use(2 * w2 / d_pos, x)
     p, p_err = num.two_prod(one_minus_pos, d_pos)
     om_lo = ((2 * w2 - p) - p_err + 2 * w2_lo - one_minus_pos * d_pos_lo) / d_pos
-    t_pos = 1 - one_minus_pos
-    t_pos_lo = ((1 - t_pos) - one_minus_pos) - om_lo  # 1 - T >= 0.6 > 1 - T: exact
+    t_pos, t_pos_lo = num.fast_two_sum(jnp.ones_like(x), -one_minus_pos)  # 1 - T <= 0.4
+    t_pos_lo = t_pos_lo - om_lo
     negative = x <= 0
     t = jnp.where(negative, t_neg, t_pos)
     one_minus = jnp.where(negative, 2 / den, one_minus_pos)
