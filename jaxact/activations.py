@@ -442,7 +442,7 @@ _register_elementwise(
 # ============================================================================
 _SIGMOID = ElementwiseRule(lambda x: num.sigmoid_pair(x)[0], num.sigmoid_product)
 _SIGMOID_BY_WIDTH = _ByWidth(
-    _SIGMOID, ElementwiseRule(lambda x: 1 / (1 + jnp.exp(-x)), lambda x: num.logistic_narrow(x)[1])
+    _SIGMOID, ElementwiseRule(lambda x: num.logistic_narrow(x)[0], lambda x: num.logistic_narrow(x)[1])
 )
 
 
@@ -456,8 +456,9 @@ def sigmoid(x):
     jax.nn's gradient is exactly 0 for x > 16.6 in float32 where the true value
     (9.4e-14 at x = 30) is a normal number. e/(1+e) is one rounded quotient with the
     rounding of 1 + e corrected (1.8 ULP on XLA's exp). bfloat16/float16 inputs take the plain
-    float32 forms 1/(1+e^{-x}) and e/(1+e)^2 (rounded once to 16 bits, they meet the
-    same contract).
+    float32 forms 1/(1+e) or e/(1+e) and e/(1+e)^2, e = e^{-|x|} from a short-chain exp
+    good to 2^-17 (``_numerics.exp_narrow``); rounded once to 16 bits, they meet the
+    same contract.
     """
     return _SIGMOID_BY_WIDTH.apply(x)
 
@@ -936,8 +937,8 @@ def _silu_value(x):
 
 
 def _silu_narrow_value(x):
-    xm = jnp.maximum(x, -1e4)  # silu(-inf) = -1e4 / inf = -0, not -inf * 0
-    return xm / (1 + jnp.exp(-xm))
+    xm = jnp.maximum(x, -1e4)  # silu(-inf) = -1e4 sigma(-1e4) = -0, not -inf * 0
+    return xm * num.logistic_narrow(xm)[0]
 
 
 def _silu_narrow_prime(x):
@@ -964,7 +965,8 @@ def silu(x):
     x/(1 + e) with e = e^{-|x|} a double word and the roundings of 1 + e and of e
     corrected (x * sigmoid(x), rounded twice, reached 3.4 ULP). f(-inf) = 0.
     bfloat16/float16 inputs take the plain
-    float32 forms x/(1+e^{-x}) and sigma(x) + x sigma(x) sigma(-x): the nearest 16-bit
+    float32 forms x sigma(x) and sigma(x) + x sigma(x) sigma(-x), sigma from
+    ``_numerics.exp_narrow`` (2^-17, far below the 16-bit rounding): the nearest 16-bit
     input to x0 is far enough from it that float32's cancellation stays below 4 ULP.
     """
     return _SILU.apply(x)
@@ -1004,7 +1006,7 @@ def _swish_beta_partial(x, beta):
 
 def _swish_narrow_value(x, beta):
     u = jnp.maximum(beta * x, -1e4)  # as silu: swish(-inf) = -0, not -inf * 0
-    return jnp.where(x == -INF, _zeros(x), x / (1 + jnp.exp(-u)))
+    return jnp.where(x == -INF, _zeros(x), x * num.logistic_narrow(u)[0])
 
 
 def _swish_narrow_prime(x, beta):
@@ -1328,7 +1330,7 @@ def _gelu_exact_prime(x):
 def _gelu_tanh_narrow_value(x):
     xm = jnp.maximum(x, -_GELU_CLAMP)  # f(-inf) = -30 * 0, not -inf * 0
     v = _TWO_K[0] * xm * (1 + _GELU_A * (xm * xm))
-    return xm / (1 + jnp.exp(-v))
+    return xm * num.logistic_narrow(v)[0]
 
 
 def _gelu_tanh_narrow_prime(x):

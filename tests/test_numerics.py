@@ -112,3 +112,18 @@ def test_exp_dw_special_values():
 def test_single_use_passes_values_and_nan_through():
     x = jnp.float32([1.0, np.nan, -2.0])
     np.testing.assert_array_equal(np.asarray(num.single_use(x * 3, x)), np.float32([3.0, np.nan, -6.0]))
+
+
+def test_exp_narrow_is_within_2_to_the_minus_17_and_flushes_like_xla():
+    """exp_narrow feeds results rounded to 16 bits: 2**-17 relative is 1/256 of a bfloat16
+    ULP and 1/32 of a float16 one.  Checked against float64 on a dense grid of (-87, 0]."""
+    v = np.concatenate([-np.geomspace(1e-9, 87.0, 300_001), np.linspace(-87.0, 0.0, 300_001)])
+    v = v.astype(np.float32)
+    got = np.asarray(jax.jit(num.exp_narrow)(v), np.float64)
+    rel = np.abs(got / np.exp(v.astype(np.float64)) - 1)
+    assert rel.max() <= 2.0**-17, f"max relative error {rel.max():.3g} at v = {v[np.argmax(rel)]}"
+    special = np.array([0.0, -0.0, -88.0, -100.0, -np.inf, np.nan], np.float32)
+    got = np.asarray(jax.jit(num.exp_narrow)(special))
+    assert got[0] == got[1] == 1.0
+    assert np.all(got[2:5] == 0.0)
+    assert np.isnan(got[5])
