@@ -449,6 +449,7 @@ def tanh(x):
 # A bfloat16/float16 result is rounded once from float32 to 8 or 11 bits: float32 math
 # within a few float32 ULP (2**-21 relative) meets the 1-ULP (16-bit) contract, so the
 # forms below skip the corrections and branches that the float32 contract needs.
+
 # 2**f on [-1/2, 1/2] as 1 + c1 f + ... + c4 f**4: a Lawson (near-minimax) fit of the
 # relative error, 2**-18.4, with coefficients rounded to float32.
 _EXP2_NARROW = (0.6931241750717163, 0.24024099111557007, 0.055906426161527634, 0.009582852944731712)
