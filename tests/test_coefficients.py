@@ -1,19 +1,16 @@
 """The generated constants are exactly what tools/gen_coefficients.py computes with mpmath."""
-import importlib.util
 from pathlib import Path
 
 import mpmath as mp
 
 from jaxact import _coefficients
+from generators import load_generator
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def _generator():
-    spec = importlib.util.spec_from_file_location("gen_coefficients", ROOT / "tools" / "gen_coefficients.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_generator("gen_coefficients")
 
 
 def test_committed_file_matches_the_generator():

@@ -11,7 +11,6 @@ half an ULP of its own.)
 from __future__ import annotations
 
 import functools
-import importlib.util
 from pathlib import Path
 
 import jax
@@ -27,6 +26,7 @@ from scipy import special
 
 from jaxact import _erfc_coefficients
 from jaxact._erfc import erfc, erfc_prime
+from generators import load_generator
 from ulp import finfo, mp_double_word, ulp_error
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,10 +37,7 @@ RANGES = {"float32": (-4.0, 11.0), "float64": (-6.0, 27.5)}
 
 
 def _generator():
-    spec = importlib.util.spec_from_file_location("gen_erfc", ROOT / "tools" / "gen_erfc.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_generator("gen_erfc")
 
 
 def test_committed_file_matches_the_generator():
