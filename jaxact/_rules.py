@@ -7,6 +7,16 @@ dtype (float32 for 16-bit inputs, else the input's own float dtype):
 * ``prime(x, *params)``: d value / dx in closed form,
 * ``partials``: one d value / d param per parameter (for learnable parameters).
 
+A piecewise-linear rule whose derivative is a function of its output alone (relu:
+[x > 0] = [y > 0]) can give ``prime_from_output(y, *params)`` instead.  The
+backward then reads y, which the next layer keeps for its own backward anyway,
+so x is not kept for the derivative: one activation-sized residual less per layer.
+This is done for float32 and float64 inputs, where y is the very array the caller
+receives.  bfloat16/float16 inputs keep ``prime(x)``: their y inside the rule is a
+float32 intermediate, not the array the next layer keeps, and on CPU, where XLA's
+dot converts a 16-bit activation to float32 anyway, a bfloat16 training step keeps
+as much either way (measured).
+
 The jvp rule returns ``prime(x) * tx + sum(partial(x) * tparam)``.  The rule
 is itself written with jaxact's building blocks, so it can be differentiated
 again (second derivatives, hessians).  Tangents that are symbolic zeros (a
@@ -21,7 +31,7 @@ import jax
 import jax.numpy as jnp
 from jax.custom_derivatives import SymbolicZero
 
-from jaxact._numerics import compute_dtype, promote_input
+from jaxact._numerics import compute_dtype, kept_as_is, promote_input
 
 
 def on_compute_dtype(fn: Callable, x, *params):
@@ -36,15 +46,34 @@ def on_compute_dtype(fn: Callable, x, *params):
 class ElementwiseRule:
     """value + closed-form derivative, packaged as a jitted custom_jvp function."""
 
-    def __init__(self, value: Callable, prime: Callable, partials: Sequence[Callable] = ()):
+    def __init__(
+        self,
+        value: Callable,
+        prime: Callable,
+        partials: Sequence[Callable] = (),
+        prime_from_output: Callable | None = None,
+    ):
+        if prime_from_output is not None and partials:
+            raise ValueError("prime_from_output: a rule with learnable parameters needs x for its partials")
         self.value = value
         self.prime = prime
+        self.prime_from_output = prime_from_output
         self.partials = tuple(partials)
         core = jax.custom_jvp(value)
         core.defjvp(self._jvp, symbolic_zeros=True)
         self.core = core
-        self.apply = jax.jit(partial(on_compute_dtype, core))
+        self.output_core = None
+        if prime_from_output is not None:
+            self.output_core = jax.custom_jvp(value)
+            self.output_core.defjvp(self._jvp_from_output, symbolic_zeros=True)
+        self.apply = jax.jit(self._apply)
         self.derivative = jax.jit(partial(on_compute_dtype, prime))
+
+    def _apply(self, x, *params):
+        x = promote_input(x)
+        wide = compute_dtype(x.dtype) == x.dtype
+        core = self.output_core if wide and self.output_core is not None else self.core
+        return on_compute_dtype(core, x, *params)
 
     def _jvp(self, primals, tangents):
         x, *params = primals
@@ -63,3 +92,8 @@ class ElementwiseRule:
         for term in terms[1:]:
             dy = dy + term
         return y, jnp.broadcast_to(dy, y.shape).astype(y.dtype)
+
+    def _jvp_from_output(self, primals, tangents):
+        (x, *params), (tx, *_) = primals, tangents  # no partials: the constructor refuses them
+        y = kept_as_is(self.output_core(x, *params))
+        return y, (self.prime_from_output(y, *params) * tx).astype(y.dtype)

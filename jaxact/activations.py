@@ -145,7 +145,13 @@ def _step(cond, x, inside=1.0):
     return num.nan_like(x, jnp.where(cond, jnp.asarray(inside, x.dtype), _zeros(x)))
 
 
-_RELU = ElementwiseRule(lambda x: jnp.maximum(x, 0), lambda x: _step(x > 0, x))
+# relu and relu6 read their derivative off the output (y > 0 exactly when x > 0), so
+# their backward keeps only y, which the next layer keeps anyway (see _rules.py).
+_RELU = ElementwiseRule(
+    lambda x: jnp.maximum(x, 0),
+    lambda x: _step(x > 0, x),
+    prime_from_output=lambda y: _step(y > 0, y),
+)
 
 
 def relu(x):
@@ -176,7 +182,11 @@ _register_elementwise(
     kinks=(0.0,),
 )
 
-_RELU6 = ElementwiseRule(lambda x: jnp.clip(x, 0, 6), lambda x: _step((x > 0) & (x < 6), x))
+_RELU6 = ElementwiseRule(
+    lambda x: jnp.clip(x, 0, 6),
+    lambda x: _step((x > 0) & (x < 6), x),
+    prime_from_output=lambda y: _step((y > 0) & (y < 6), y),
+)
 
 
 def relu6(x):
