@@ -40,7 +40,11 @@ on the same arrays, in the same mode: ``x * 2`` (fwd, donated or not) and
 ``x[..., :h] + x[..., h:]`` and ``(that, x * concat(ct, ct))``.  It is timed
 interleaved with the candidates, in the same rounds.  ``% roofline`` is the
 median over rounds of roofline time / candidate time: 100% means the function
-runs as fast as moving its bytes allows on this device in this run.
+runs as fast as moving its bytes allows on this device in this run.  ``floor``
+is the median paired ratio roofline / jax.nn: the ratio to jax.nn that a
+function moving only its bytes would reach.  A target below the floor is out of
+reach on this machine for any formulation (the summary says so); for example,
+where jax.nn already runs at 80% of the roofline, no softmax can be 0.6x it.
 
 Method
 ------
@@ -161,6 +165,8 @@ class Row:
     ratios: list[float]
     torch_ms: float | None = None
     torch_ratio: float | None = None
+    # median paired roofline / jax.nn: the ratio of a program that only moves the bytes
+    floor_ratio: float | None = None
 
 
 # ----------------------------------------------------------------------------
@@ -407,6 +413,7 @@ def measure(name: str, dtype_name: str, mode: str, shape, repeats: int, torch=No
         target=bound,
         target_met=meets(ratio.median, bound),
         ratios=ratio.ratios,
+        floor_ratio=Paired.of(t_roof, t_theirs).median,
     )
     if len(times) > 3:
         row.torch_ms = median_ms(times[3])
@@ -420,7 +427,7 @@ def measure(name: str, dtype_name: str, mode: str, shape, repeats: int, torch=No
 COLUMNS = (
     "function", "dtype", "mode", "shape", "jaxact ms", "jax.nn ms", "roofline ms",
     "jaxact GB/s", "jax.nn GB/s", "jaxact % roofline", "jax.nn % roofline",
-    "median ratio", "ratio spread", "target",
+    "median ratio", "ratio spread", "floor", "target",
 )
 TORCH_COLUMNS = ("torch ms", "jaxact/torch")
 
@@ -437,6 +444,7 @@ def markdown_table(rows: list[Row], with_torch: bool) -> str:
             f"{r.jaxact_gbs:.1f}", f"{r.jax_nn_gbs:.1f}",
             f"{100 * r.jaxact_roofline_fraction:.0f}%", f"{100 * r.jax_nn_roofline_fraction:.0f}%",
             f"{r.median_ratio:.2f}", f"{r.min_ratio:.2f}-{r.max_ratio:.2f}",
+            "-" if r.floor_ratio is None else f"{r.floor_ratio:.2f}",
             f"≤{r.target:.2f} {'✓' if r.target_met else '✗'}",
         ]
         if with_torch:
@@ -446,21 +454,29 @@ def markdown_table(rows: list[Row], with_torch: bool) -> str:
     return "\n".join(lines)
 
 
+def out_of_reach(r: Row) -> bool:
+    """The roofline program itself is slower than the target: no form of the function can meet it here."""
+    return r.floor_ratio is not None and not meets(r.floor_ratio, r.target)
+
+
 def summary(rows: list[Row]) -> str:
-    """Targets met / missed, the misses split by whether noise could explain them."""
+    """Targets met / missed, the misses split by whether noise or the roofline explains them."""
     missed = sorted((r for r in rows if not r.target_met),
                     key=lambda r: r.median_ratio / r.target, reverse=True)
     clear = [r for r in missed if not meets(r.min_ratio, r.target)]
     lines = [
         f"targets met: {len(rows) - len(missed)}/{len(rows)} rows; missed clearly (every paired "
         f"ratio above the target): {len(clear)}; missed by the median only (the spread reaches "
-        f"the target; rerun with more --repeats): {len(missed) - len(clear)}"
+        f"the target; rerun with more --repeats): {len(missed) - len(clear)}; out of reach on "
+        f"this machine (floor, the roofline's ratio to jax.nn, above the target): "
+        f"{sum(map(out_of_reach, missed))}"
     ]
     for r in missed:
         kind = "clearly" if r in clear else "median "
+        reach = f"; floor {r.floor_ratio:.2f}: out of reach" if out_of_reach(r) else ""
         lines.append(
             f"  missed {kind}: {r.function} {r.dtype} {r.mode} {'x'.join(map(str, r.shape))}: "
-            f"{r.median_ratio:.2f} (target ≤{r.target:.2f}, spread {r.min_ratio:.2f}-{r.max_ratio:.2f})"
+            f"{r.median_ratio:.2f} (target ≤{r.target:.2f}, spread {r.min_ratio:.2f}-{r.max_ratio:.2f}{reach})"
         )
     return "\n".join(lines)
 
@@ -657,7 +673,8 @@ def main(argv: list[str] | None = None) -> int:
     print("times: median per call; GB/s: minimum traffic (fwd: x + y; fwd+bwd: x + ct + y + dx) "
           "/ median time; % roofline: median paired (roofline time / time), roofline = x*2-like "
           "program with the same traffic; ratio: median paired jaxact / jax.nn (> 1: jaxact is "
-          "slower); spread: min-max paired ratio")
+          "slower); spread: min-max paired ratio; floor: median paired roofline / jax.nn (the "
+          "best ratio any formulation can reach here)")
     if torch is None:
         print("torch: not installed or not on CPU; no torch column")
     print("", flush=True)

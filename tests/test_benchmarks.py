@@ -54,7 +54,7 @@ def test_activations_quick_prints_a_table_and_json(tmp_path):
         "function", "jax_nn", "dtype", "mode", "shape", "min_bytes", "jaxact_ms", "jax_nn_ms",
         "roofline_ms", "jaxact_gbs", "jax_nn_gbs", "roofline_gbs", "jaxact_roofline_fraction",
         "jax_nn_roofline_fraction", "median_ratio", "min_ratio", "max_ratio", "target",
-        "target_met", "ratios", "torch_ms", "torch_ratio",
+        "target_met", "ratios", "torch_ms", "torch_ratio", "floor_ratio",
     }
     for row in rows:
         assert set(row) == expected_keys
@@ -78,6 +78,27 @@ def test_activations_quick_prints_a_table_and_json(tmp_path):
     again = run(ACTIVATIONS, "--from-json", out)
     assert table_header(again) == list(bench.COLUMNS) and "targets met: " in again
     assert len([line for line in again.splitlines() if line.startswith("| relu ")]) == 6
+
+
+def _row(bench, median, spread, floor):
+    return bench.Row(
+        function="softmax", jax_nn="softmax", dtype="float32", mode="fwd+bwd", shape=[256, 32768],
+        min_bytes=1, jaxact_ms=1.0, jax_nn_ms=1.0, roofline_ms=1.0, jaxact_gbs=1.0, jax_nn_gbs=1.0,
+        roofline_gbs=1.0, jaxact_roofline_fraction=1.0, jax_nn_roofline_fraction=1.0,
+        median_ratio=median, min_ratio=spread[0], max_ratio=spread[1], target=0.6,
+        target_met=median <= 0.6, ratios=[median], floor_ratio=floor,
+    )
+
+
+def test_summary_says_which_misses_no_formulation_can_meet():
+    bench = load(ACTIVATIONS)
+    unreachable = _row(bench, 1.2, (1.1, 1.3), floor=0.8)  # the roofline alone is 0.8x jax.nn
+    reachable = _row(bench, 1.2, (1.1, 1.3), floor=0.4)
+    text = bench.summary([unreachable, reachable])
+    assert "out of reach on this machine (floor, the roofline's ratio to jax.nn, above the target): 1" in text
+    lines = [line for line in text.splitlines() if line.startswith("  missed")]
+    assert ["floor 0.80: out of reach" in line for line in lines] == [True, False]
+    assert "| 0.80 |" in bench.markdown_table([unreachable], with_torch=False)
 
 
 def test_activations_covers_every_registered_function():
