@@ -62,6 +62,14 @@ EXP32_REDUCED = (
     0.00138367599501,
 )
 
+# 2**f ~ 1 + sum_k EXP2_NARROW[k - 1] * f**k for |f| <= 1/2 (float32 values)
+EXP2_NARROW = (
+    0.6931241750717163,
+    0.24024099111557007,
+    0.055906400084495544,
+    0.009582778438925743,
+)
+
 # name: {'x0': (hi, lo), constant name: (hi, lo), ...}
 DERIVATIVE_ROOTS = {
     'silu': {

@@ -19,6 +19,7 @@ import numpy as np
 
 from jaxact._coefficients import (
     DERIVATIVE_ROOTS,
+    EXP2_NARROW,
     EXP32_REDUCED,
     TANH32_SMALL,
     TANH32_SMALL_LIMIT,
@@ -463,10 +464,6 @@ def tanh(x):
 # within a few float32 ULP (2**-21 relative) meets the 1-ULP (16-bit) contract, so the
 # forms below skip the corrections and branches that the float32 contract needs.
 
-# 2**f on [-1/2, 1/2] as 1 + c1 f + ... + c4 f**4: a Lawson (near-minimax) fit of the
-# relative error, 2**-18.4, with coefficients rounded to float32.
-_EXP2_NARROW = (0.6931241750717163, 0.24024099111557007, 0.055906426161527634, 0.009582852944731712)
-
 
 def exp_narrow(v):
     """e^v for v <= 0, in float32 to about 2**-17 relative: for results rounded to 16 bits.
@@ -483,7 +480,7 @@ def exp_narrow(v):
     k = jnp.round(t)
     f = t - k
     f2 = f * f
-    c1, c2, c3, c4 = _EXP2_NARROW
+    c1, c2, c3, c4 = EXP2_NARROW  # 2**f on |f| <= 1/2 to 2**-18.4 (tools/gen_coefficients.py)
     p = (1 + c1 * f) + f2 * ((c2 + c3 * f) + c4 * f2)
     scale = jax.lax.bitcast_convert_type((k.astype(jnp.int32) + 127) << 23, jnp.float32)
     return p * scale

@@ -18,6 +18,10 @@ What is generated
   error reaches the result scaled by at most 0.21).
 * ``EXP32_REDUCED``: e**r ~ sum_k c_k r**k on |r| <= ln(2)/2 (relative minimax,
   about 2e-9), the kernel of the float32 tanh's exp(2|x|) = 2**n e**r.
+* ``EXP2_NARROW``: c1..c4 with 2**f ~ 1 + c1 f + ... + c4 f**4 on |f| <= 1/2
+  (relative minimax, about 2**-18.4, rounded to float32; the constant term is
+  exactly 1, so e**0 = 1): the short-chain exp of ``_numerics.exp_narrow`` that
+  16-bit inputs use.
 * ``DERIVATIVE_ROOTS``: for each activation whose derivative crosses zero
   (silu, mish, gelu exact, gelu tanh), the root x0 as a double-double
   (hi, lo) and the constants that the cancellation-free forms in
@@ -142,20 +146,23 @@ def _tanh_rational(iters: int = 60, samples: int = 6000):
 TANH32_SMALL_LIMIT = 0.8
 TANH32_SMALL_DEGREE = 5
 EXP32_DEGREE = 6
+EXP2_NARROW_DEGREE = 4
 
 
-def _lawson(f, powers, z, iters=80):
-    """Minimax (relative error) polynomial sum_k c_k z**k fitted to samples f of a function of z.
+def _lawson(f, powers, z, iters=80, first=0, relative_to=None):
+    """Minimax polynomial sum_k c_k z**k (k = first .. powers - 1) fitted to samples f.
 
-    Least squares reweighted towards the largest errors (Lawson); 12 digits, so that the
-    text does not depend on the last bits of lstsq.
+    The error is relative to ``relative_to`` (default f itself).  Least squares
+    reweighted towards the largest errors (Lawson); 12 digits, so that the text does
+    not depend on the last bits of lstsq.
     """
-    a = np.stack([z**k for k in range(powers)], 1)
+    a = np.stack([z**k for k in range(first, powers)], 1)
+    denominator = np.abs(f if relative_to is None else relative_to)
     w, best = np.ones(len(z)), None
     for _ in range(iters):
-        scale = w / np.abs(f)
+        scale = w / denominator
         c = np.linalg.lstsq(a * scale[:, None], f * scale, rcond=None)[0]
-        err = np.abs(a @ c - f) / np.abs(f)
+        err = np.abs(a @ c - f) / denominator
         if best is None or err.max() < best[0]:
             best = (err.max(), c)
         w = w * np.sqrt(err)
@@ -176,6 +183,14 @@ def _exp32_reduced(samples: int = 3000):
     r = np.linspace(-half, half, samples)
     f = np.array([float(mp.exp(mp.mpf(float(v)))) for v in r])
     return _lawson(f, EXP32_DEGREE + 1, r)
+
+
+def _exp2_narrow(samples: int = 3000):
+    """c1..c4 of 2**f ~ 1 + c1 f + ... + c4 f**4 on |f| <= 1/2, relative minimax, float32."""
+    f = np.linspace(-0.5, 0.5, samples)
+    two_f = np.array([float(mp.mpf(2) ** mp.mpf(float(v))) for v in f])
+    coeffs = _lawson(two_f - 1, EXP2_NARROW_DEGREE + 1, f, first=1, relative_to=two_f)
+    return [float(np.float32(c)) for c in coeffs]
 
 
 _SELU_ALPHA = mp.mpf("1.6732632423543772848170429916717")
@@ -208,6 +223,9 @@ def render() -> str:
     lines += [f"    {v!r}," for v in _tanh32_small()]
     lines += [")", "", "# e**r ~ sum_k EXP32_REDUCED[k] * r**k for |r| <= ln(2)/2", "EXP32_REDUCED = ("]
     lines += [f"    {v!r}," for v in _exp32_reduced()]
+    lines += [")", "", "# 2**f ~ 1 + sum_k EXP2_NARROW[k - 1] * f**k for |f| <= 1/2 (float32 values)",
+              "EXP2_NARROW = ("]
+    lines += [f"    {v!r}," for v in _exp2_narrow()]
     lines += [")", "", "# name: {'x0': (hi, lo), constant name: (hi, lo), ...}", "DERIVATIVE_ROOTS = {"]
     roots = {}
     for name, (fprime, guess, constants) in ROOTS.items():
