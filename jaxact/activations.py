@@ -750,10 +750,21 @@ def _elu_prime(x, alpha):
     return num.nan_like(x, jnp.where(x > 0, _ones(x), alpha * jnp.exp(jnp.minimum(x, 0))))
 
 
-_ELU = ElementwiseRule(
-    _elu_value,
-    _elu_prime,
-    partials=(lambda x, alpha: jnp.where(x > 0, _zeros(x), num.expm1(jnp.minimum(x, 0))),),
+def _elu_alpha_partial(x, alpha):
+    return jnp.where(x > 0, _zeros(x), num.expm1(jnp.minimum(x, 0)))
+
+
+def _elu_narrow_value(x, alpha):
+    return jnp.where(x > 0, x, alpha * num.expm1_narrow(jnp.minimum(x, 0)))
+
+
+def _elu_narrow_prime(x, alpha):
+    return num.nan_like(x, jnp.where(x > 0, _ones(x), alpha * num.exp_narrow(jnp.minimum(x, 0))))
+
+
+_ELU = _ByWidth(
+    ElementwiseRule(_elu_value, _elu_prime, partials=(_elu_alpha_partial,)),
+    ElementwiseRule(_elu_narrow_value, _elu_narrow_prime, partials=(_elu_alpha_partial,)),
 )
 
 
@@ -772,6 +783,9 @@ def elu(x, alpha=1.0):
     Range (-alpha, inf). Convention: f'(0) = alpha (as jax.nn). Numerics: f' is
     alpha * exp(x) on the negative side, not expm1(x) + alpha (which is exactly 0
     below about -17 in float32); expm1 is a series near 0 (XLA's is off by 4 ULP).
+    bfloat16/float16 inputs take a shorter float32 exp and expm1
+    (``_numerics.exp_narrow``, ``expm1_narrow``), within 2**-14 before the rounding
+    to 16 bits.
     """
     _validate("elu", (_ALPHA_ELU,), {"alpha": alpha})
     return _ELU.apply(x, alpha)
@@ -814,7 +828,19 @@ def _selu_prime(x):
     return num.nan_like(x, jnp.where(x > 0, jnp.broadcast_to(s_hi, x.shape), sa_hi * e + sa_lo * e))
 
 
-_SELU = ElementwiseRule(_selu_value, _selu_prime)
+def _selu_narrow_value(x):
+    return jnp.where(x > 0, _SELU_SCALE_DW[0] * x, _SELU_SCALE_ALPHA_DW[0] * num.expm1_narrow(jnp.minimum(x, 0)))
+
+
+def _selu_narrow_prime(x):
+    e = num.exp_narrow(jnp.minimum(x, 0))
+    return num.nan_like(x, jnp.where(x > 0, jnp.full_like(x, _SELU_SCALE_DW[0]), _SELU_SCALE_ALPHA_DW[0] * e))
+
+
+_SELU = _ByWidth(
+    ElementwiseRule(_selu_value, _selu_prime),
+    ElementwiseRule(_selu_narrow_value, _selu_narrow_prime),
+)
 
 
 def selu(x):
@@ -825,7 +851,9 @@ def selu(x):
 
     with alpha = 1.6732632423543772, lambda = 1.0507009873554805 (as jax.nn).
     Range (-lambda alpha, inf) = (-1.7581, inf). Convention: f'(0) = lambda alpha.
-    Numerics: lambda alpha is applied as a double-word constant (one rounding, not two).
+    Numerics: lambda alpha is applied as a double-word constant (one rounding, not two);
+    bfloat16/float16 inputs take the float32 constants and the shorter exp and expm1
+    of ``_numerics`` (``exp_narrow``, ``expm1_narrow``).
     """
     return _SELU.apply(x)
 
@@ -861,10 +889,23 @@ def _celu_value(x, alpha):
     return jnp.where(x > 0, x, negative)
 
 
-_CELU = ElementwiseRule(
-    _celu_value,
-    lambda x, alpha: num.nan_like(x, jnp.where(x > 0, _ones(x), jnp.exp(jnp.minimum(x, 0) / alpha))),
-    partials=(_celu_alpha_partial,),
+def _celu_narrow_value(x, alpha):
+    u = jnp.minimum(x, 0) / alpha
+    negative = jnp.where(u == 0, jnp.minimum(x, 0), alpha * num.expm1_narrow(u))
+    return jnp.where(x > 0, x, negative)
+
+
+_CELU = _ByWidth(
+    ElementwiseRule(
+        _celu_value,
+        lambda x, alpha: num.nan_like(x, jnp.where(x > 0, _ones(x), jnp.exp(jnp.minimum(x, 0) / alpha))),
+        partials=(_celu_alpha_partial,),
+    ),
+    ElementwiseRule(
+        _celu_narrow_value,
+        lambda x, alpha: num.nan_like(x, jnp.where(x > 0, _ones(x), num.exp_narrow(jnp.minimum(x, 0) / alpha))),
+        partials=(_celu_alpha_partial,),
+    ),
 )
 
 
@@ -878,7 +919,8 @@ def celu(x, alpha=1.0):
       x: input array.
       alpha: a finite alpha > 0 (the formula divides by alpha).
 
-    Range (-alpha, inf). f' is continuous (f'(0) = 1).
+    Range (-alpha, inf). f' is continuous (f'(0) = 1). bfloat16/float16 inputs take
+    the shorter float32 exp and expm1 of ``_numerics`` (``exp_narrow``, ``expm1_narrow``).
     """
     _validate("celu", (_ALPHA_CELU,), {"alpha": alpha})
     return _CELU.apply(x, alpha)
