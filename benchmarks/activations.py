@@ -22,6 +22,10 @@ one process, on the default JAX backend, together with a *roofline* program
   multiplication by 1 away (``jax.grad(lambda x: f(x).sum())`` lets it do
   both), which is what a backward pass inside a network sees.
 
+A parameter that switches to another formula gets a row of its own
+(``FORMULA_VARIANTS``: ``gelu(approximate=False)``, against jax.nn's gelu with
+the same argument).
+
 dtypes: float32 and bfloat16.  Inputs are ``3 * standard normal`` samples (both
 sides of every kink are hit), drawn in float32 and cast.  Elementwise
 activations get a 1-D array of ``--size`` elements (default 2**24); the
@@ -81,6 +85,7 @@ import statistics
 import sys
 import time
 from dataclasses import asdict, dataclass
+from functools import partial
 from pathlib import Path
 from typing import Callable
 
@@ -124,8 +129,24 @@ REFERENCE_EQUIVALENTS: dict[str, tuple[str, Callable]] = {
 }
 
 
+# Non-default parameters that switch to another formula (and another jax.nn path):
+# each is timed as a row of its own, labelled name(param=value).
+FORMULA_VARIANTS: dict[str, tuple[dict, ...]] = {
+    "gelu": ({"approximate": False},),
+}
+
+
+def variants(name: str) -> list[tuple[str, dict]]:
+    """(row label, keyword arguments) for a canonical name: its defaults, then its variants."""
+    rows = [(name, {})]
+    for kwargs in FORMULA_VARIANTS.get(name, ()):
+        rows.append((f"{name}({', '.join(f'{k}={v!r}' for k, v in kwargs.items())})", kwargs))
+    return rows
+
+
 def target(name: str, dtype: str, mode: str) -> float:
     """The issue's target for the median ratio jaxact / jax.nn of one row."""
+    name = name.split("(")[0]  # a formula variant has its function's target
     bound = 1.00
     if name in ("softmax", "log_softmax") and mode == "fwd+bwd":
         bound = min(bound, 0.6)
@@ -324,6 +345,7 @@ def torch_function(torch, name: str) -> Callable | None:
         "swish": F.silu,
         "mish": F.mish,
         "gelu": lambda x: F.gelu(x, approximate="tanh"),
+        "gelu(approximate=False)": F.gelu,
         "softmax": lambda x: F.softmax(x, dim=-1),
         "log_softmax": lambda x: F.log_softmax(x, dim=-1),
         "softmin": lambda x: F.softmin(x, dim=-1),
@@ -367,10 +389,18 @@ def torch_timer(torch, f: Callable, mode: str, x: jax.Array) -> Callable[[], flo
 # ----------------------------------------------------------------------------
 # one row
 # ----------------------------------------------------------------------------
-def measure(name: str, dtype_name: str, mode: str, shape, repeats: int, torch=None) -> Row | None:
-    """Benchmark one (function, dtype, mode, shape); None if the mode does not apply."""
-    ours_f = jaxact.get(name)
+def measure(name: str, dtype_name: str, mode: str, shape, repeats: int, torch=None,
+            variant: tuple[str, dict] | None = None) -> Row | None:
+    """Benchmark one (function, dtype, mode, shape); None if the mode does not apply.
+
+    ``variant`` = (row label, keyword arguments) from :func:`variants` (default: the
+    function's defaults).
+    """
+    row_label, kwargs = variant or (name, {})
+    ours_f = partial(jaxact.get(name), **kwargs)
     label, theirs_f = reference(name)
+    if kwargs:
+        label, theirs_f = row_label, partial(theirs_f, **kwargs)
     x = make_input(shape, DTYPES[dtype_name])
     if mode == "fwd(donated)" and not donatable(ours_f, x):
         return None
@@ -380,7 +410,7 @@ def measure(name: str, dtype_name: str, mode: str, shape, repeats: int, torch=No
         program_timer(theirs_f, mode, x),
         roofline_timer(mode, x, out.shape),
     ]
-    torch_f = torch_function(torch, name) if torch is not None else None
+    torch_f = torch_function(torch, row_label) if torch is not None else None
     if torch_f is not None:
         t = torch_timer(torch, torch_f, mode, x)
         if t is not None:
@@ -393,7 +423,7 @@ def measure(name: str, dtype_name: str, mode: str, shape, repeats: int, torch=No
     ratio = Paired.of(t_ours, t_theirs)
     bound = target(name, dtype_name, mode)
     row = Row(
-        function=name,
+        function=row_label,
         jax_nn=label,
         dtype=dtype_name,
         mode=mode,
@@ -685,9 +715,10 @@ def main(argv: list[str] | None = None) -> int:
         for shape in shapes_for(name, args.size, args.rows):
             for dtype_name in args.dtypes:
                 for mode in args.modes:
-                    row = measure(name, dtype_name, mode, shape, args.repeats, torch)
-                    if row is not None:
-                        rows.append(row)
+                    for variant in variants(name):
+                        row = measure(name, dtype_name, mode, shape, args.repeats, torch, variant)
+                        if row is not None:
+                            rows.append(row)
         print(f"  {name} done ({time.perf_counter() - start:.0f}s)", file=sys.stderr, flush=True)
 
     print(markdown_table(rows, with_torch=torch is not None))

@@ -101,6 +101,16 @@ def test_summary_says_which_misses_no_formulation_can_meet():
     assert "| 0.80 |" in bench.markdown_table([unreachable], with_torch=False)
 
 
+def test_formula_variants_get_rows_of_their_own():
+    """gelu(approximate=False) is another formula (and another jax.nn path): its own row."""
+    bench = load(ACTIVATIONS)
+    assert bench.variants("gelu") == [("gelu", {}), ("gelu(approximate=False)", {"approximate": False})]
+    assert bench.target("gelu(approximate=False)", "bfloat16", "fwd") == bench.target("gelu", "bfloat16", "fwd")
+    stdout = run(ACTIVATIONS, "--quick", "--only", "gelu", "--modes", "fwd", "--dtypes", "float32")
+    labels = [line.split("|")[1].strip() for line in stdout.splitlines() if line.startswith("| gelu")]
+    assert labels == ["gelu", "gelu(approximate=False)"]
+
+
 def test_activations_covers_every_registered_function():
     bench = load(ACTIVATIONS)
     assert bench.benchmarked_names(None) == jaxact.names()
