@@ -114,6 +114,14 @@ def test_single_use_passes_values_and_nan_through():
     np.testing.assert_array_equal(np.asarray(num.single_use(x * 3, x)), np.float32([3.0, np.nan, -6.0]))
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_kept_as_is_returns_its_input_bit_for_bit(dtype):
+    x = np.array([0.0, -0.0, 1.5, -3.0, 1e-30, np.finfo(dtype).max, -np.inf, np.inf, np.nan], dtype)
+    got = np.asarray(jax.jit(num.kept_as_is)(jnp.asarray(x)))
+    assert got.dtype == x.dtype
+    assert got.tobytes() == x.tobytes()
+
+
 def test_exp_narrow_is_within_2_to_the_minus_17_and_flushes_like_xla():
     """exp_narrow feeds results rounded to 16 bits: 2**-17 relative is 1/256 of a bfloat16
     ULP and 1/32 of a float16 one.  Checked against float64 on a dense grid of (-87, 0]."""
