@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import math
 
-import jax
 import jax.numpy as jnp
 
 from jaxact import _numerics as num
@@ -1397,35 +1396,31 @@ _GELU_TANH = _ByWidth(
     ElementwiseRule(_gelu_tanh_value, _gelu_tanh_prime),
     ElementwiseRule(_gelu_tanh_narrow_value, _gelu_tanh_narrow_prime),
 )
-_GELU_EXACT_NARROW_ROOT = 1 / 64  # |x - x0| below which f' takes its Taylor series (16-bit)
-
-
-def _normal_cdf_narrow(x):
-    """Phi(x) = erfc(-x / sqrt 2) / 2 with XLA's float32 erfc (within 2**-18 relative)."""
-    return 0.5 * jax.lax.erfc(x * -CONSTANTS["sqrt_half"][0])
+_GELU_EXACT_NARROW_ROOT = 1 / 16  # |x - x0| below which f' takes its Taylor series (16-bit)
 
 
 def _gelu_exact_narrow_value(x):
     xm = jnp.maximum(x, -1e4)  # f(-inf) = -1e4 * 0, not -inf * 0
-    return xm * _normal_cdf_narrow(xm)
+    return xm * num.normal_cdf_narrow(xm)
 
 
 def _gelu_exact_narrow_prime(x):
-    """Phi(x) + x phi(x) in float32; near its zero x0, 4 terms of the Taylor series.
+    """Phi(x) + x phi(x) in float32; near its zero x0, 6 terms of the Taylor series.
 
-    Phi and x phi are each within about 2**-18, and cancel by a factor of about
-    1/|x - x0|: for |x - x0| >= 1/64 the sum is within 2**-12, a sixteenth of a
-    bfloat16 ULP.  (Without the series, float16 f' reaches 0.70 ULP next to x0; with
-    it, 0.50.)  Far left, Phi underflows a little before x phi does; the sum then
-    misses Phi/(x phi) = 1/x**2 < 0.6%, within 4 bfloat16 ULP.
+    Phi and phi are each within about 2**-16 (``_numerics.normal_cdf_narrow``,
+    ``exp_narrow``), and the sum cancels by a factor of about 1/|x - x0|: for
+    |x - x0| >= 1/16 it stays within 2**-12, an eighth of a float16 ULP; closer, the
+    series (its first left-out term is below 2**-28 relative).  Far left, Phi
+    underflows a little before x phi does; the sum then misses Phi/(x phi) = 1/x**2
+    < 0.6%, within 4 bfloat16 ULP.
     """
     xc = jnp.clip(x, -1e4, 1e4)
-    pdf = jnp.exp(-0.5 * (xc * xc)) * CONSTANTS["inv_sqrt_2pi"][0]
-    closed = _normal_cdf_narrow(xc) + xc * pdf
+    pdf = num.exp_narrow(-0.5 * (xc * xc)) * CONSTANTS["inv_sqrt_2pi"][0]
+    closed = num.normal_cdf_narrow(xc) + xc * pdf
     d = num.root_offset("gelu_exact", xc)
     near = jnp.abs(d) < _GELU_EXACT_NARROW_ROOT
     ds = jnp.where(near, d, jnp.zeros_like(d))
-    series = ds * num.horner(ds, GELU_EXACT_SERIES[:4])
+    series = ds * num.estrin(ds, GELU_EXACT_SERIES[:6])
     return num.nan_like(x, jnp.where(near, series, closed))
 
 
@@ -1456,8 +1451,9 @@ def gelu(x, approximate=True):
     forms (v rounded once: its error stays far below the 16-bit rounding). Exact form:
     Phi comes from jaxact's erfc (about 1 ULP; XLA's is off by up to 60 ULP in float32
     and 500 in float64 in the left tail) and f' near x0 is a Taylor series;
-    bfloat16/float16 inputs take XLA's float32 erfc (within 2**-18 relative, far below a
-    16-bit ULP) and the series only within 1/64 of x0.
+    bfloat16/float16 inputs take a short float32 normal CDF
+    (``_numerics.normal_cdf_narrow``, within 2**-16 relative, far below a 16-bit ULP)
+    and the series only within 1/16 of x0.
     """
     check_bool("gelu", "approximate", approximate)
     return (_GELU_TANH if approximate else _GELU_EXACT).apply(x)

@@ -22,6 +22,10 @@ What is generated
   (relative minimax, about 2**-18.4, rounded to float32; the constant term is
   exactly 1, so e**0 = 1): the short-chain exp of ``_numerics.exp_narrow`` that
   16-bit inputs use.
+* ``ERFC_NARROW``: c0..c7 of P with erfc(z) ~ t exp(P(t) - z**2),
+  t = 2 / (2 + z), on 0 <= z <= 9.4 (minimax of P's absolute error, that is of
+  erfc's relative error, about 2**-20.5; rounded to float32): the normal CDF of
+  ``gelu(approximate=False)`` for 16-bit inputs (``_numerics.normal_cdf_narrow``).
 * ``DERIVATIVE_ROOTS``: for each activation whose derivative crosses zero
   (silu, mish, gelu exact, gelu tanh), the root x0 as a double-double
   (hi, lo) and the constants that the cancellation-free forms in
@@ -147,6 +151,8 @@ TANH32_SMALL_LIMIT = 0.8
 TANH32_SMALL_DEGREE = 5
 EXP32_DEGREE = 6
 EXP2_NARROW_DEGREE = 4
+ERFC_NARROW_DEGREE = 7
+ERFC_NARROW_LIMIT = 9.4  # erfc(9.4) / 2 is below float32's smallest normal number
 
 
 def _lawson(f, powers, z, iters=80, first=0, relative_to=None):
@@ -193,6 +199,20 @@ def _exp2_narrow(samples: int = 3000):
     return [float(np.float32(c)) for c in coeffs]
 
 
+def _erfc_narrow(samples: int = 4000):
+    """c0..c7 of P with erfc(z) ~ t exp(P(t) - z**2), t = 2 / (2 + z), 0 <= z <= 9.4.
+
+    P fits log(erfc(z) / t) + z**2 (between log(1/(2 sqrt pi)) and 0) with the smallest
+    absolute error, which is the relative error of erfc; rounded to float32.
+    """
+    k = np.arange(samples)
+    z = (1 - np.cos(np.pi * (k + 0.5) / samples)) / 2 * ERFC_NARROW_LIMIT
+    t = 2 / (2 + z)
+    target = np.array([float(mp.log(mp.erfc(mp.mpf(v)) * (2 + mp.mpf(v)) / 2) + mp.mpf(v) ** 2) for v in z])
+    coeffs = _lawson(target, ERFC_NARROW_DEGREE + 1, t, relative_to=np.ones_like(target))
+    return [float(np.float32(c)) for c in coeffs]
+
+
 _SELU_ALPHA = mp.mpf("1.6732632423543772848170429916717")
 _SELU_SCALE = mp.mpf("1.0507009873554804934193349852946")
 
@@ -226,6 +246,9 @@ def render() -> str:
     lines += [")", "", "# 2**f ~ 1 + sum_k EXP2_NARROW[k - 1] * f**k for |f| <= 1/2 (float32 values)",
               "EXP2_NARROW = ("]
     lines += [f"    {v!r}," for v in _exp2_narrow()]
+    lines += [")", "", "# erfc(z) ~ t exp(sum_k ERFC_NARROW[k] t**k - z**2), t = 2 / (2 + z), for z >= 0 "
+              "(float32 values)", "ERFC_NARROW = ("]
+    lines += [f"    {v!r}," for v in _erfc_narrow()]
     lines += [")", "", "# name: {'x0': (hi, lo), constant name: (hi, lo), ...}", "DERIVATIVE_ROOTS = {"]
     roots = {}
     for name, (fprime, guess, constants) in ROOTS.items():
