@@ -521,10 +521,10 @@ def normal_cdf_narrow(x):
 
     Q(|x|) = erfc(z) / 2 with z = |x| / sqrt 2, and erfc(z) = t exp(P(t) - x**2 / 2),
     t = 2 / (2 + z), P a degree-7 fit (ERFC_NARROW, 2**-20.5) evaluated by Estrin's
-    scheme; exp_narrow (2**-17) dominates the error.  Phi(x) = Q(|x|) for x < 0 (its
-    left tail, relatively accurate down to the underflow at about -13.2) and 1 - Q(x)
-    for x >= 0.  About half the arithmetic of XLA's erfc, which computes an erf
-    polynomial and an exp-based rational for every element.
+    scheme; exp_narrow (2**-17) dominates the error.  Phi(x) = Q(|x|) for x < 0 (the
+    left tail, relatively accurate down to about -12.9, where Phi leaves the normal
+    range and is flushed) and 1 - Q(x) for x >= 0.  Less arithmetic than XLA's erfc,
+    which computes an erf polynomial and an exp-based rational for every element.
     """
     ax = jnp.minimum(jnp.abs(x), 1e4)  # x**2 stays finite; NaN stays NaN
     t = 2 / (2 + ax * 0.7071067811865476)

@@ -3,6 +3,8 @@
 They are tested under jit, where XLA may rewrite arithmetic (constant folding,
 fused multiply-add contraction): the error-free transformations must stay exact.
 """
+import math
+
 import jax
 import jax.numpy as jnp
 import mpmath as mp
@@ -135,6 +137,28 @@ def test_exp_narrow_is_within_2_to_the_minus_17_and_flushes_like_xla():
     assert got[0] == got[1] == 1.0
     assert np.all(got[2:5] == 0.0)
     assert np.isnan(got[5])
+
+
+def test_estrin_evaluates_the_same_polynomial_as_horner():
+    x = jnp.asarray(np.linspace(-2, 2, 1001))  # float64
+    for degree in range(8):
+        coefficients = [(-1) ** k / (k + 1.5) for k in range(degree + 1)]
+        np.testing.assert_allclose(num.estrin(x, coefficients), num.horner(x, coefficients), rtol=1e-13, atol=1e-13)
+
+
+def test_normal_cdf_narrow_is_within_2_to_the_minus_16_down_to_its_underflow():
+    """Phi for 16-bit gelu(approximate=False): relative error against float64 math.erfc,
+    the left tail included (down to where Phi falls below float32's smallest normal)."""
+    x = np.concatenate([np.linspace(-13.5, 9.0, 400_001), -np.geomspace(1e-8, 13.5, 20_001)]).astype(np.float32)
+    got = np.asarray(jax.jit(num.normal_cdf_narrow)(x), np.float64)
+    want = np.array([math.erfc(-v / math.sqrt(2)) / 2 for v in x.astype(np.float64)])
+    normal = want >= np.finfo(np.float32).tiny  # below, XLA's CPU flushes to 0
+    assert np.all(got[~normal] <= np.finfo(np.float32).tiny)
+    x, got, want = x[normal], got[normal], want[normal]
+    rel = np.abs(got / want - 1)
+    assert rel.max() <= 2.0**-16, f"max relative error {rel.max():.3g} at x = {x[np.argmax(rel)]}"
+    special = np.asarray(jax.jit(num.normal_cdf_narrow)(jnp.float32([-np.inf, -20.0, np.inf, np.nan])))
+    assert special[0] == special[1] == 0.0 and special[2] == 1.0 and np.isnan(special[3])
 
 
 def test_expm1_narrow_is_within_2_to_the_minus_14_everywhere_on_the_negative_side():
