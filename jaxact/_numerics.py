@@ -230,7 +230,8 @@ _EXP_FORMATS = {
 
 
 def exp_dw(y, y_lo=None):
-    """e^(y + y_lo) as a double word (hi, lo), hi + lo within 0.25 ULP (float32/float64).
+    """e^(y + y_lo) as a double word (hi, lo), hi + lo within 0.25 ULP (float32/float64;
+    in float32 for e^y above about e^-68, below which lo can be flushed).
 
     (y_lo, optional, is a low part of the argument, |y_lo| <= ulp(y).)
 
