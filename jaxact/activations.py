@@ -18,6 +18,7 @@ Numbers quoted as "ULP" are measured against mpmath by the test suite.
 from __future__ import annotations
 
 import math
+from functools import partial
 
 import jax.numpy as jnp
 
@@ -742,29 +743,28 @@ _register_elementwise(
 _ALPHA_ELU = Param("alpha", 1.0, valid=Interval(0.0, None, True), doc="negative saturation value")
 
 
-def _elu_value(x, alpha):
-    return jnp.where(x > 0, x, alpha * num.expm1(jnp.minimum(x, 0)))
+def _elu_value(x, alpha, *, expm1):
+    return jnp.where(x > 0, x, alpha * expm1(jnp.minimum(x, 0)))
 
 
-def _elu_prime(x, alpha):
-    return num.nan_like(x, jnp.where(x > 0, _ones(x), alpha * jnp.exp(jnp.minimum(x, 0))))
+def _elu_prime(x, alpha, *, exp):
+    return num.nan_like(x, jnp.where(x > 0, _ones(x), alpha * exp(jnp.minimum(x, 0))))
 
 
 def _elu_alpha_partial(x, alpha):
     return jnp.where(x > 0, _zeros(x), num.expm1(jnp.minimum(x, 0)))
 
 
-def _elu_narrow_value(x, alpha):
-    return jnp.where(x > 0, x, alpha * num.expm1_narrow(jnp.minimum(x, 0)))
-
-
-def _elu_narrow_prime(x, alpha):
-    return num.nan_like(x, jnp.where(x > 0, _ones(x), alpha * num.exp_narrow(jnp.minimum(x, 0))))
-
-
+# 16-bit inputs: the same forms with the shorter float32 exp and expm1 of _numerics
 _ELU = _ByWidth(
-    ElementwiseRule(_elu_value, _elu_prime, partials=(_elu_alpha_partial,)),
-    ElementwiseRule(_elu_narrow_value, _elu_narrow_prime, partials=(_elu_alpha_partial,)),
+    ElementwiseRule(
+        partial(_elu_value, expm1=num.expm1), partial(_elu_prime, exp=jnp.exp), partials=(_elu_alpha_partial,)
+    ),
+    ElementwiseRule(
+        partial(_elu_value, expm1=num.expm1_narrow),
+        partial(_elu_prime, exp=num.exp_narrow),
+        partials=(_elu_alpha_partial,),
+    ),
 )
 
 
@@ -882,28 +882,24 @@ def _celu_alpha_partial(x, alpha):
     return jnp.where(x > 0, _zeros(x), num.expm1(u) - num.safe_finite(u) * jnp.exp(u))
 
 
-def _celu_value(x, alpha):
+def _celu_value(x, alpha, *, expm1):
     u = jnp.minimum(x, 0) / alpha
     # x / alpha may underflow to 0 (flushed) while x is normal: then f(x) = x to first order
-    negative = jnp.where(u == 0, jnp.minimum(x, 0), alpha * num.expm1(u))
+    negative = jnp.where(u == 0, jnp.minimum(x, 0), alpha * expm1(u))
     return jnp.where(x > 0, x, negative)
 
 
-def _celu_narrow_value(x, alpha):
-    u = jnp.minimum(x, 0) / alpha
-    negative = jnp.where(u == 0, jnp.minimum(x, 0), alpha * num.expm1_narrow(u))
-    return jnp.where(x > 0, x, negative)
+def _celu_prime(x, alpha, *, exp):
+    return num.nan_like(x, jnp.where(x > 0, _ones(x), exp(jnp.minimum(x, 0) / alpha)))
 
 
 _CELU = _ByWidth(
     ElementwiseRule(
-        _celu_value,
-        lambda x, alpha: num.nan_like(x, jnp.where(x > 0, _ones(x), jnp.exp(jnp.minimum(x, 0) / alpha))),
-        partials=(_celu_alpha_partial,),
+        partial(_celu_value, expm1=num.expm1), partial(_celu_prime, exp=jnp.exp), partials=(_celu_alpha_partial,)
     ),
     ElementwiseRule(
-        _celu_narrow_value,
-        lambda x, alpha: num.nan_like(x, jnp.where(x > 0, _ones(x), num.exp_narrow(jnp.minimum(x, 0) / alpha))),
+        partial(_celu_value, expm1=num.expm1_narrow),
+        partial(_celu_prime, exp=num.exp_narrow),
         partials=(_celu_alpha_partial,),
     ),
 )
