@@ -1,6 +1,7 @@
 """The benchmark scripts run (smoke tests: tiny sizes; no timing is ever asserted)."""
 import importlib.util
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -188,3 +189,18 @@ def test_training_step_measures_every_elementwise_activation():
     assert (bench.DEFAULT_LAYERS, bench.DEFAULT_WIDTH, bench.DEFAULT_BATCH) == (16, 1024, 256)
     with pytest.raises(SystemExit):
         bench.activations_to_measure(["softmax"])
+
+
+# ----------------------------------------------------------------------------
+# device_run.sh: the one prepared call for a lent GPU machine
+# ----------------------------------------------------------------------------
+def test_device_run_quick_writes_every_file(tmp_path):
+    env = {**os.environ, "OUT": str(tmp_path), "QUICK": "1", "PYTHON": sys.executable}
+    done = subprocess.run(["bash", str(BENCHMARKS / "device_run.sh")], env=env, capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    written = {p.name for p in tmp_path.iterdir()}
+    for name in ("activations", "training_step", "monitor_overhead"):
+        assert {f"{name}.md", f"{name}.json", f"{name}.err"} <= written
+        assert f"{name}: exit 0" in (tmp_path / "environment.txt").read_text()
+    assert "passed" in (tmp_path / "tests.txt").read_text()
