@@ -592,7 +592,9 @@ _register_elementwise(
 
 
 def _soft_sign_value(x):
-    return jnp.where(jnp.isinf(x), jnp.sign(x), x / (1 + jnp.abs(x)))
+    # |x| clamped to 2**100, where x / (1 + |x|) is exactly +-1: inf gives the limit, not inf/inf
+    xc = num.clamp(x, -(2.0**100), 2.0**100)
+    return xc / (1 + jnp.abs(xc))
 
 
 def _soft_sign_prime(x):
