@@ -757,17 +757,19 @@ def _elu_alpha_partial(x, alpha):
     return jnp.where(x > 0, _zeros(x), num.expm1(jnp.minimum(x, 0)))
 
 
-# 16-bit inputs: the same forms with the shorter float32 exp and expm1 of _numerics
-_ELU = _ByWidth(
-    ElementwiseRule(
-        partial(_elu_value, expm1=num.expm1), partial(_elu_prime, exp=jnp.exp), partials=(_elu_alpha_partial,)
-    ),
-    ElementwiseRule(
-        partial(_elu_value, expm1=num.expm1_narrow),
-        partial(_elu_prime, exp=num.exp_narrow),
-        partials=(_elu_alpha_partial,),
-    ),
-)
+def _exp_family(value, prime, alpha_partial) -> _ByWidth:
+    """The wide and the 16-bit rule of an ELU-like function from one value(x, alpha,
+    expm1=) and one prime(x, alpha, exp=): XLA's exp and jaxact's expm1, or the shorter
+    float32 exp_narrow and expm1_narrow for results rounded to 16 bits."""
+    return _ByWidth(
+        *(
+            ElementwiseRule(partial(value, expm1=expm1), partial(prime, exp=exp), partials=(alpha_partial,))
+            for exp, expm1 in ((jnp.exp, num.expm1), (num.exp_narrow, num.expm1_narrow))
+        )
+    )
+
+
+_ELU = _exp_family(_elu_value, _elu_prime, _elu_alpha_partial)
 
 
 def elu(x, alpha=1.0):
@@ -895,16 +897,7 @@ def _celu_prime(x, alpha, *, exp):
     return num.nan_like(x, jnp.where(x > 0, _ones(x), exp(jnp.minimum(x, 0) / alpha)))
 
 
-_CELU = _ByWidth(
-    ElementwiseRule(
-        partial(_celu_value, expm1=num.expm1), partial(_celu_prime, exp=jnp.exp), partials=(_celu_alpha_partial,)
-    ),
-    ElementwiseRule(
-        partial(_celu_value, expm1=num.expm1_narrow),
-        partial(_celu_prime, exp=num.exp_narrow),
-        partials=(_celu_alpha_partial,),
-    ),
-)
+_CELU = _exp_family(_celu_value, _celu_prime, _celu_alpha_partial)
 
 
 def celu(x, alpha=1.0):
