@@ -64,17 +64,18 @@ targets are read from the output, never asserted on timings.
 Measured cost (``--write-costs``)
 ---------------------------------
 Times every registered jaxact function against jaxact's relu on the same input
-(float32, ``fwd`` and ``fwd+bwd``, interleaved, median paired ratio) and writes
-``jaxact/_measured_costs.py``: the registry's cost (``jaxact.spec(name).cost`` and
-``measured_cost``) and the "cost" column of ``jaxact.table()`` come from it.
-Axis functions use a ``[size // 1024, 1024]`` matrix here.
+(float32, ``fwd`` and ``fwd+bwd``, interleaved, median paired ratio; the median of
+``--passes`` such passes) and writes ``jaxact/_measured_costs.py``: the registry's
+cost (``jaxact.spec(name).cost`` and ``measured_cost``) and the "cost" column of
+``jaxact.table()`` come from it.  Axis functions use a ``[size // 1024, 1024]``
+matrix here.  The size defaults to 2**20, not 2**24 (see ``COST_SIZE``).
 
     python benchmarks/activations.py                      # everything, size 2**24
     python benchmarks/activations.py --size 2**22 --repeats 7
     python benchmarks/activations.py --only gelu,softmax --dtypes bfloat16 --modes fwd+bwd
     python benchmarks/activations.py --quick              # smoke test (relu, glu), seconds
     python benchmarks/activations.py --json out.json
-    python benchmarks/activations.py --write-costs --size 2**22
+    python benchmarks/activations.py --write-costs --repeats 61    # size 2**20, 3 passes
 """
 from __future__ import annotations
 
@@ -119,6 +120,16 @@ QUICK_REPEATS = 3
 # input's) so that it runs in seconds.
 QUICK_ONLY = ("relu", "glu")
 COST_AXIS_WIDTH = 1024
+# --write-costs measures at 2**20 elements (4 MiB float32 arrays, a layer's
+# activations for a batch of 1024 at width 1024).  At 2**22 and above, each call on
+# this CPU is dominated by the page faults of its freshly mapped output, and whether
+# the allocator hands back fresh pages changes from process to process: sigmoid's
+# forward multiple came out 1.27 in one run and 2.75 in the next.  At 2**20 the pages
+# are reused, and the multiples agree run to run within about 15%.
+COST_SIZE = 2**20
+# ... and takes the median over passes, each pass timing every function once in turn,
+# so that one disturbed stretch of time moves one pass, not the result.
+COST_PASSES = 3
 MODES = ("fwd", "fwd(donated)", "fwd+bwd")
 DTYPES = {"float32": jnp.float32, "bfloat16": jnp.bfloat16}
 COSTS_PATH = Path(__file__).resolve().parent.parent / "jaxact" / "_measured_costs.py"
@@ -517,33 +528,38 @@ def summary(rows: list[Row]) -> str:
 COST_MODES = ("fwd", "fwd+bwd")
 
 
-def measure_costs(size: int, repeats: int, names: list[str]) -> dict[str, dict[str, float]]:
-    """name -> {mode: median paired ratio time(jaxact f) / time(jaxact relu)}, float32."""
+def measure_costs(size: int, repeats: int, names: list[str], passes: int = 1) -> dict[str, dict[str, float]]:
+    """name -> {mode: time(jaxact f) / time(jaxact relu)}, float32: per pass the median
+    paired ratio over ``repeats`` interleaved rounds, then the median over ``passes``."""
     relu = jaxact.get("relu")
-    costs: dict[str, dict[str, float]] = {}
-    relu_timers: dict = {}
+    timers: dict = {}  # compiled once, reused by every pass
+    per_pass: dict[str, list[dict[str, float]]] = {name: [] for name in names}
     start = time.perf_counter()
-    for name in names:
-        if name == "relu":  # the unit; relu against itself is measured below as a noise check
-            costs[name] = {mode: 1.0 for mode in COST_MODES}
-            continue
-        f = jaxact.get(name)
-        shape = (size,) if jaxact.spec(name).kind == "elementwise" else (
-            max(1, size // COST_AXIS_WIDTH), COST_AXIS_WIDTH)
-        x = make_input(shape, jnp.float32)
-        costs[name] = {}
-        for mode in COST_MODES:
-            key = (shape, mode)
-            if key not in relu_timers:
-                relu_timers[key] = program_timer(relu, mode, x)
-                warm_up(relu_timers[key])
-            ours = program_timer(f, mode, x)
-            warm_up(ours)
-            t_f, t_relu = interleaved([ours, relu_timers[key]], repeats)
-            costs[name][mode] = round(Paired.of(t_f, t_relu).median, 2)
-        print(f"  {name}: {costs[name]} ({time.perf_counter() - start:.0f}s)",
-              file=sys.stderr, flush=True)
-    return costs
+    for k in range(passes):
+        for name in names:
+            if name == "relu":  # the unit; relu against itself is measured as a noise check
+                per_pass[name].append({mode: 1.0 for mode in COST_MODES})
+                continue
+            shape = (size,) if jaxact.spec(name).kind == "elementwise" else (
+                max(1, size // COST_AXIS_WIDTH), COST_AXIS_WIDTH)
+            ratios = {}
+            for mode in COST_MODES:
+                for key, f in (((shape, mode, "relu"), relu), ((shape, mode, name), jaxact.get(name))):
+                    if key not in timers:
+                        timers[key] = program_timer(f, mode, make_input(shape, jnp.float32))
+                        warm_up(timers[key])
+                t_f, t_relu = interleaved([timers[shape, mode, name], timers[shape, mode, "relu"]], repeats)
+                ratios[mode] = Paired.of(t_f, t_relu).median
+            per_pass[name].append(ratios)
+            print(f"  pass {k + 1}/{passes} {name}: "
+                  + ", ".join(f"{m} {r:.2f}" for m, r in ratios.items())
+                  + f" ({time.perf_counter() - start:.0f}s)", file=sys.stderr, flush=True)
+    return {name: median_over_passes(runs) for name, runs in per_pass.items()}
+
+
+def median_over_passes(runs: list[dict[str, float]]) -> dict[str, float]:
+    """{mode: median of the passes' values, rounded to 2 decimals}."""
+    return {mode: round(statistics.median(r[mode] for r in runs), 2) for mode in runs[0]}
 
 
 def relu_noise(size: int, repeats: int) -> dict[str, float]:
@@ -565,8 +581,9 @@ def write_costs(path: Path, costs: dict, env: dict) -> None:
     lines = [
         '"""Measured computation cost of every activation, relative to relu (generated).',
         "",
-        "Do not edit: regenerate with the command below.  Each value is the median",
-        "over interleaved rounds of the paired ratio time(jaxact f) / time(jaxact relu)",
+        "Do not edit: regenerate with the command below.  Each value is the median over",
+        "passes of the median over interleaved rounds of the paired ratio",
+        "time(jaxact f) / time(jaxact relu)",
         "on the same float32 input (elementwise: a 1-D array; axis functions: a",
         f"[size // {COST_AXIS_WIDTH}, {COST_AXIS_WIDTH}] matrix), for the jitted forward pass",
         '("fwd") and the forward + backward pass with a runtime cotangent ("fwd+bwd").',
@@ -576,7 +593,7 @@ def write_costs(path: Path, costs: dict, env: dict) -> None:
         f"command: {env['command']}",
         f"device: {env['device_kind']} ({env['platform']}, {env['processor']}); date: {env['date']}",
         f"jax {env['jax_version']}, jaxlib {env['jaxlib_version']}, jaxact {env['jaxact_version']}",
-        f"size: {env['size']} elements, repeats: {env['repeats']}",
+        f"size: {env['size']} elements, repeats: {env['repeats']}, passes: {env['passes']}",
         f"noise check: relu against a second copy of itself measured {env['relu_vs_relu']}",
     ]
     if env.get("note"):
@@ -586,7 +603,7 @@ def write_costs(path: Path, costs: dict, env: dict) -> None:
         "",
         "MEASURED_ON = " + pprint.pformat({k: env[k] for k in (
             "command", "device_kind", "platform", "date", "jax_version", "jaxact_version",
-            "size", "repeats", "relu_vs_relu")}, width=88, sort_dicts=False),
+            "size", "repeats", "passes", "relu_vs_relu")}, width=88, sort_dicts=False),
         "",
         "# name -> {mode: time multiple of relu}",
         "MEASURED_COSTS: dict[str, dict[str, float]] = {",
@@ -635,6 +652,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                    help="instead of the comparison, measure every function's cost relative to relu "
                    "(float32) and write it as a Python module (default jaxact/_measured_costs.py)")
     p.add_argument("--note", default="", help="a line stored in the --write-costs header")
+    p.add_argument("--passes", type=int, default=COST_PASSES,
+                   help=f"--write-costs: passes over every function, median taken (default {COST_PASSES})")
     p.add_argument("--from-json", metavar="PATH", default=None,
                    help="time nothing: print the table and summary of a saved --json file again")
     args = p.parse_args(argv)
@@ -645,7 +664,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         if m not in MODES:
             p.error(f"--modes: unknown mode {m!r}; choose from {', '.join(MODES)}")
     if args.size is None:
-        args.size = QUICK_SIZE if args.quick else DEFAULT_SIZE
+        args.size = QUICK_SIZE if args.quick else COST_SIZE if args.write_costs is not None else DEFAULT_SIZE
     if args.rows is None:
         args.rows = QUICK_ROWS if args.quick else DEFAULT_ROWS
     if args.repeats is None:
@@ -653,7 +672,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     if args.only is None and args.quick and args.write_costs is None:
         args.only = list(QUICK_ONLY)
     if args.repeats < 1:
-        p.error("--repeats must be at least 1")
+        p.error(f"--repeats must be at least 1, got {args.repeats}")
+    if args.passes < 1:
+        p.error(f"--passes must be at least 1, got {args.passes}")
     return args
 
 
@@ -678,9 +699,10 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.write_costs is not None:
         names = jaxact.names() if not args.only else [jaxact.spec(n).name for n in args.only]
-        env = environment(command, size=args.size, repeats=args.repeats, note=args.note)
+        env = environment(command, size=args.size, repeats=args.repeats, passes=args.passes,
+                          note=args.note)
         print("\n".join(header_lines(env)), flush=True)
-        costs = measure_costs(args.size, args.repeats, names)
+        costs = measure_costs(args.size, args.repeats, names, args.passes)
         env["relu_vs_relu"] = relu_noise(args.size, args.repeats)
         write_costs(Path(args.write_costs), costs, env)
         print("| function | fwd ×relu | fwd+bwd ×relu |\n|---|---:|---:|")

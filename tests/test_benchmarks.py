@@ -126,7 +126,7 @@ def test_activations_covers_every_registered_function():
 
 def test_write_costs_writes_a_module_with_every_name(tmp_path):
     path = tmp_path / "costs.py"
-    stdout = run(ACTIVATIONS, "--write-costs", path, "--size", "2**12", "--repeats", "1")
+    stdout = run(ACTIVATIONS, "--write-costs", path, "--size", "2**12", "--repeats", "1", "--passes", "2")
     assert "| function | fwd ×relu | fwd+bwd ×relu |" in stdout
     namespace: dict = {}
     exec(path.read_text(), namespace)
@@ -135,6 +135,25 @@ def test_write_costs_writes_a_module_with_every_name(tmp_path):
     assert costs["relu"] == {"fwd": 1.0, "fwd+bwd": 1.0}
     assert all(set(c) == {"fwd", "fwd+bwd"} and min(c.values()) > 0 for c in costs.values())
     assert {"command", "device_kind", "date", "jax_version"} <= set(namespace["MEASURED_ON"])
+    assert (namespace["MEASURED_ON"]["size"], namespace["MEASURED_ON"]["passes"]) == (2**12, 2)
+
+
+def test_write_costs_defaults_to_its_own_size_and_passes(capsys):
+    bench = load(ACTIVATIONS)
+    costs = bench.parse_args(["--write-costs"])
+    assert (costs.size, costs.passes) == (bench.COST_SIZE, bench.COST_PASSES) == (2**20, 3)
+    assert bench.parse_args([]).size == bench.DEFAULT_SIZE == 2**24
+    with pytest.raises(SystemExit):
+        bench.parse_args(["--write-costs", "--passes", "0"])
+    assert "--passes must be at least 1, got 0" in capsys.readouterr().err
+
+
+def test_costs_take_the_median_over_passes():
+    bench = load(ACTIVATIONS)
+    runs = [{"fwd": 2.0, "fwd+bwd": 9.0}, {"fwd": 5.0, "fwd+bwd": 1.0}, {"fwd": 1.111, "fwd+bwd": 3.0}]
+    # one disturbed pass (9.0, 5.0) does not move the result
+    assert bench.median_over_passes(runs) == {"fwd": 2.0, "fwd+bwd": 3.0}
+    assert bench.median_over_passes(runs[2:]) == {"fwd": 1.11, "fwd+bwd": 3.0}
 
 
 def test_measured_costs_cover_every_registered_name():
