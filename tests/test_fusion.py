@@ -5,9 +5,12 @@ when its consumer would read it more than once, which splits an activation into
 two kernels and costs a whole extra pass over the array (sigmoid measured 1.66x
 jax.nn instead of 1.10x).  ``jaxact._numerics.single_use`` avoids it; this test
 keeps every registry function honest: the forward is one fusion, and forward plus
-backward (two outputs) at most two.  It reads the compiled program, not a clock.
+backward (two outputs) at most two.  The 16-bit row-wise functions take their row
+maximum on the input itself.  These tests read the compiled program, not a clock.
 """
 from __future__ import annotations
+
+import re
 
 import jax
 import jax.numpy as jnp
@@ -68,3 +71,22 @@ def test_piecewise_linear_backward_keeps_only_the_output(name):
     theirs = _training_step_temp_bytes(getattr(jax.nn, name))
     per_layer = 64 * 256 * 4
     assert ours <= theirs - 4 * per_layer, f"{name}: {ours} bytes of scratch against jax.nn's {theirs}"
+
+
+
+@pytest.mark.parametrize("dtype", ["bfloat16", "float16"])
+@pytest.mark.parametrize("name", ["softmax", "log_softmax", "softmin"])
+def test_narrow_row_maximum_reads_the_input_itself(name, dtype):
+    """A 16-bit softmax takes its row maximum in the input's dtype, so the compiled
+    program reduces x itself into a 16-bit row vector; a float32 maximum made XLA write
+    a float32 copy of x first (one more pass over memory)."""
+    x = jnp.zeros((256, 512), dtype)
+    short = {"bfloat16": "bf16", "float16": "f16"}[dtype]
+
+    def forward_and_backward(v):
+        y, pullback = jax.vjp(jaxact.get(name), v)
+        return y, pullback(jnp.ones_like(y))[0]
+
+    for program in (jaxact.get(name), forward_and_backward):
+        text = jax.jit(program).lower(x).compile().as_text()
+        assert re.search(rf"= {short}\[256(,1)?\]\S* fusion\(", text), f"{name} {dtype}: no 16-bit row maximum"
