@@ -534,10 +534,17 @@ def normal_cdf_narrow(x):
 
 
 def logistic_narrow(x):
-    """(sigma(x), sigma(x) sigma(-x)) in float32 to 2**-16: e = exp(-|x|), 1/(1+e)."""
+    """(sigma(x), sigma(x) sigma(-x)) in float32 to 2**-16, with e = exp(-|x|), d = 1 + e:
+    [1 or e] / d and e / d**2.
+
+    Two divides, each with a single user (which XLA fuses), rather than one reciprocal
+    shared behind :func:`single_use`'s select: the select and the extra multiplies cost
+    more than the second divide (bfloat16 sigmoid, silu, swish, tanh and gelu took
+    5-12% less time).
+    """
     e = exp_narrow(-jnp.abs(x))
-    inv = single_use(1 / (1 + e), x)
-    return jnp.where(x >= 0, inv, e * inv), e * (inv * inv)
+    d = 1 + e
+    return jnp.where(x >= 0, jnp.ones_like(e), e) / d, e / (d * d)
 
 
 def tanh_narrow(x):
