@@ -68,40 +68,54 @@ def _mask(function: str, where, shape):
 # ----------------------------------------------------------------------------
 # the shared forward pass
 # ----------------------------------------------------------------------------
-def _shifted(x, axes, mask):
-    """(shifted, e, total, inf_row) for one normalisation.
+def _shifted(x, axes, mask, lo_in_e=True):
+    """(shifted, lo, e, total, inf_row) for one normalisation.
 
-    shifted = x - max (masked entries -inf); e = exp(shifted), or the indicator of
-    the +inf entries in a row that has any; total = sum(e) (0 for an empty row).
+    shifted + lo = x - max exactly (masked entries -inf, lo 0 there); e = exp(shifted)
+    (1 + lo) (``lo_in_e``) or exp(shifted), or the indicator of the +inf entries in a
+    row that has any; total = sum(e) (0 for an empty row).
+
+    x - max rounds, and exp turns that rounding into |x - max| ULPs of error, so a
+    probability needs lo: exp(hi + lo) = exp(hi) (1 + lo).  The sum does not (its
+    terms' errors |s| e^s 2**-24 add up to at most 0.37 2**-24 of it), nor does a
+    log-probability (|log p| >= |x - max|, so hi's rounding is within half its ULP).
     """
     xm = x if mask is None else jnp.where(mask, x, -INF)
     m = jnp.max(xm, axis=axes, keepdims=True)
     inf_row = m == INF
     shift = jnp.where(jnp.isfinite(m), m, jnp.zeros_like(m))
-    # x - max rounds, and exp turns that rounding into |x - max| ULPs of error:
-    # carry the difference as a double word, exp(hi + lo) = exp(hi) (1 + lo).
     shifted, lo = two_sum(xm, -shift)
     lo = jnp.where(jnp.isfinite(shifted), lo, jnp.zeros_like(lo))
     safe = jnp.where(inf_row, jnp.zeros_like(shifted), shifted)
-    e = jnp.where(inf_row, (xm == INF).astype(x.dtype), jnp.exp(safe) * (1 + lo))
+    exp = jnp.exp(safe) * (1 + lo) if lo_in_e else jnp.exp(safe)
+    e = jnp.where(inf_row, (xm == INF).astype(x.dtype), exp)
     total = jnp.sum(e, axis=axes, keepdims=True)
-    return shifted + lo, e, total, inf_row
+    return shifted, lo, e, total, inf_row
 
 
 def _softmax_value(x, axes, mask):
-    _, e, total, _ = _shifted(x, axes, mask)
+    _, _, e, total, _ = _shifted(x, axes, mask)
     empty = total == 0
     return jnp.where(empty, jnp.zeros_like(e), e / jnp.where(empty, jnp.ones_like(total), total))
 
 
-def _log_softmax_value(x, axes, mask):
-    shifted, e, total, inf_row = _shifted(x, axes, mask)
+def _log_softmax_parts(x, axes, mask):
+    """(log_softmax(x), softmax(x)) from one sum: the probabilities' exponentials
+    take lo (see :func:`_shifted`), the sum and the logarithms do not."""
+    shifted, lo, e, total, inf_row = _shifted(x, axes, mask, lo_in_e=False)
     empty = total == 0
-    log_total = jnp.log(jnp.where(empty, jnp.ones_like(total), total))
+    safe_total = jnp.where(empty, jnp.ones_like(total), total)
+    log_total = jnp.log(safe_total)
     finite_rows = shifted - log_total
     inf_rows = jnp.where(e > 0, -log_total, -INF)
     out = jnp.where(inf_row, inf_rows, finite_rows)
-    return jnp.where(empty, jnp.full_like(out, -INF), out)
+    y = jnp.where(empty, jnp.full_like(out, -INF), out)
+    p = jnp.where(empty, jnp.zeros_like(e), e * (1 + lo) / safe_total)
+    return y, p
+
+
+def _log_softmax_value(x, axes, mask):
+    return _log_softmax_parts(x, axes, mask)[0]
 
 
 # 16-bit inputs, computed in float32: x - max is within a float32 rounding of the
@@ -178,11 +192,13 @@ def _log_softmax_core(x, axes, narrow, mask):
 def _log_softmax_jvp(axes, narrow, primals, tangents):
     x, mask = primals
     tx, _ = tangents
-    y = _log_softmax_core(x, axes, narrow, mask)
+    if narrow is None:
+        y, p = _log_softmax_parts(x, axes, mask)
+    else:
+        y = _log_softmax_core(x, axes, narrow, mask)
+        p = jnp.exp(y)  # within |y| float32 ULPs of softmax, far below a 16-bit ULP
     if isinstance(tx, SymbolicZero):
         return y, jnp.zeros_like(y)
-    # 16-bit: exp(y) is within |y| float32 ULPs of softmax, far below a 16-bit ULP
-    p = _softmax_core(x, axes, narrow, mask) if narrow is None else jnp.exp(y)
     dy = tx - jnp.sum(p * tx, axis=axes, keepdims=True)
     # outputs pinned at -inf (masked, -inf inputs, empty rows) do not move
     return y, jnp.where(y == -INF, jnp.zeros_like(dy), dy)
