@@ -93,10 +93,15 @@ def _shifted(x, axes, mask, lo_in_e=True):
     return shifted, lo, e, total, inf_row
 
 
-def _softmax_value(x, axes, mask):
-    _, _, e, total, _ = _shifted(x, axes, mask)
+def _normalised(e, total):
+    """e / total, and 0 in an empty row (total 0)."""
     empty = total == 0
     return jnp.where(empty, jnp.zeros_like(e), e / jnp.where(empty, jnp.ones_like(total), total))
+
+
+def _softmax_value(x, axes, mask):
+    _, _, e, total, _ = _shifted(x, axes, mask)
+    return _normalised(e, total)
 
 
 def _log_softmax_parts(x, axes, mask):
@@ -104,14 +109,12 @@ def _log_softmax_parts(x, axes, mask):
     take lo (see :func:`_shifted`), the sum and the logarithms do not."""
     shifted, lo, e, total, inf_row = _shifted(x, axes, mask, lo_in_e=False)
     empty = total == 0
-    safe_total = jnp.where(empty, jnp.ones_like(total), total)
-    log_total = jnp.log(safe_total)
+    log_total = jnp.log(jnp.where(empty, jnp.ones_like(total), total))
     finite_rows = shifted - log_total
     inf_rows = jnp.where(e > 0, -log_total, -INF)
     out = jnp.where(inf_row, inf_rows, finite_rows)
     y = jnp.where(empty, jnp.full_like(out, -INF), out)
-    p = jnp.where(empty, jnp.zeros_like(e), e * (1 + lo) / safe_total)
-    return y, p
+    return y, _normalised(e * (1 + lo), total)
 
 
 def _log_softmax_value(x, axes, mask):

@@ -73,7 +73,6 @@ def test_piecewise_linear_backward_keeps_only_the_output(name):
     assert ours <= theirs - 4 * per_layer, f"{name}: {ours} bytes of scratch against jax.nn's {theirs}"
 
 
-
 @pytest.mark.parametrize("dtype", ["bfloat16", "float16"])
 @pytest.mark.parametrize("name", ["softmax", "log_softmax", "softmin"])
 def test_narrow_row_maximum_reads_the_input_itself(name, dtype):
